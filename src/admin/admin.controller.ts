@@ -1,0 +1,88 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Query,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { AuthService } from '../auth/auth.service.js';
+import { Authenticated, CurrentPrincipal } from '../auth/decorators.js';
+import { UserDto } from '../auth/dto/token.dto.js';
+import type { Principal } from '../auth/principal.js';
+import { ErrorBody } from '../common/error-body.dto.js';
+import { AdminService } from './admin.service.js';
+import {
+  EndedLoginsDto,
+  ListUsersQuery,
+  UpdateUserDto,
+  UserPageDto,
+} from './dto/admin.dto.js';
+
+@ApiTags('admin')
+@Controller('admin')
+export class AdminController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly admin: AdminService,
+  ) {}
+
+  @Get('me')
+  @Authenticated()
+  @ApiOperation({ summary: 'The current user' })
+  @ApiOkResponse({ type: UserDto })
+  async me(@CurrentPrincipal() principal: Principal) {
+    const user = await this.auth.me(principal);
+    return {
+      id: user.id,
+      username: user.username,
+      roles: user.roles,
+      createdAt: user.createdAt,
+    };
+  }
+
+  @Get('users')
+  @Authenticated('admin')
+  @ApiOperation({ summary: 'List users, oldest first' })
+  @ApiOkResponse({ type: UserPageDto })
+  @ApiBadRequestResponse({
+    description: 'Bad paging parameters',
+    type: ErrorBody,
+  })
+  async users(@Query() query: ListUsersQuery) {
+    return this.admin.list(query.offset, query.limit);
+  }
+
+  @Patch('users/:id')
+  @Authenticated('admin')
+  @ApiOperation({ summary: "Set a user's roles or disable the account" })
+  @ApiOkResponse({ type: UserDto })
+  @ApiBadRequestResponse({ description: 'Invalid fields', type: ErrorBody })
+  @ApiNotFoundResponse({ description: 'No such user', type: ErrorBody })
+  async update(
+    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+    @Body() dto: UpdateUserDto,
+  ) {
+    return this.admin.update(id, dto);
+  }
+
+  @Delete('users/:id/sessions')
+  @Authenticated('admin')
+  @ApiOperation({ summary: 'End every login of a user' })
+  @ApiOkResponse({ type: EndedLoginsDto })
+  @ApiNotFoundResponse({ description: 'No such user', type: ErrorBody })
+  async endSessions(
+    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+  ) {
+    return { ended: await this.admin.endLogins(id) };
+  }
+}

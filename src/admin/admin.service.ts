@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { LoginStore } from '../auth/login.store.js';
+import { PublicUser, Role, toPublicUser } from '../users/user.js';
+import { UsersService } from '../users/users.service.js';
+
+@Injectable()
+export class AdminService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly logins: LoginStore,
+  ) {}
+
+  async list(
+    offset: number,
+    limit: number,
+  ): Promise<{
+    items: PublicUser[];
+    total: number;
+    offset: number;
+    limit: number;
+  }> {
+    const page = await this.users.list(offset, limit);
+    return {
+      items: page.items.map(toPublicUser),
+      total: page.total,
+      offset,
+      limit,
+    };
+  }
+
+  /** Disabling ends every login; a role change reaches the user's live sessions and tokens at once. */
+  async update(
+    id: string,
+    patch: { roles?: Role[]; disabled?: boolean },
+  ): Promise<PublicUser> {
+    const user = await this.users.update(id, patch);
+    if (user.disabled) await this.logins.endAll(id);
+    else if (patch.roles) await this.logins.updateRoles(id, user.roles);
+    return toPublicUser(user);
+  }
+
+  async endLogins(id: string): Promise<number> {
+    await this.users.getById(id);
+    return this.logins.endAll(id);
+  }
+}

@@ -1,0 +1,52 @@
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { AdminModule } from './admin/admin.module.js';
+import { AuthGuard } from './auth/auth.guard.js';
+import { AuthModule } from './auth/auth.module.js';
+import { DomainError } from './common/domain-error.js';
+import { DomainErrorFilter } from './common/domain-error.filter.js';
+import { AppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import { HealthController } from './health/health.controller.js';
+import { loggerOptions } from './logging/logger-options.js';
+import { RedisModule } from './redis/redis.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerOptions(config)),
+        RedisModule,
+        AuthModule,
+        AdminModule,
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: APP_GUARD, useExisting: AuthGuard },
+        { provide: APP_FILTER, useClass: DomainErrorFilter },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({
+            whitelist: true,
+            forbidNonWhitelisted: true,
+            transform: true,
+            exceptionFactory: (errors) =>
+              new DomainError('validation_failed', 'The request is invalid', {
+                fields: errors.flatMap((e) =>
+                  Object.values(
+                    e.constraints ?? {
+                      [e.property]: `${e.property} is invalid`,
+                    },
+                  ),
+                ),
+              }),
+          }),
+        },
+      ],
+    };
+  }
+}

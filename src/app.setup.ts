@@ -1,0 +1,74 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import {
+  DocumentBuilder,
+  SwaggerModule,
+  type OpenAPIObject,
+} from '@nestjs/swagger';
+import type { Redis } from 'ioredis';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module.js';
+import { SWAGGER_COOKIE, SWAGGER_OAUTH2 } from './auth/decorators.js';
+import { AppConfig, loadConfig } from './config/app-config.js';
+import { REDIS } from './redis/redis.constants.js';
+import { sessionMiddleware } from './session/session.middleware.js';
+
+/** The OpenAPI document, built from the decorators. */
+export function buildOpenApi(
+  app: NestExpressApplication,
+  config: AppConfig,
+): OpenAPIObject {
+  const builder = new DocumentBuilder()
+    .setTitle('Session-or-bearer auth API')
+    .setDescription(
+      'Log in with the OAuth2 password grant at /auth/token (the Authorize button) or through the login page; ' +
+        'a logged-in browser is authenticated by its session cookie, any other client by its bearer token.',
+    )
+    .setVersion('0.1.0')
+    .addOAuth2(
+      {
+        type: 'oauth2',
+        flows: { password: { tokenUrl: '/auth/token', scopes: {} } },
+      },
+      SWAGGER_OAUTH2,
+    )
+    .addCookieAuth(
+      config.sessionCookieName,
+      { type: 'apiKey', in: 'cookie', name: config.sessionCookieName },
+      SWAGGER_COOKIE,
+    )
+    .build();
+  return SwaggerModule.createDocument(app, builder);
+}
+
+/** Middleware, docs and shutdown hooks: shared by production and the e2e tests. */
+export function configureApp(
+  app: NestExpressApplication,
+  config: AppConfig,
+): void {
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.set(
+    'trust proxy',
+    config.trustProxy === false ? false : config.trustProxy,
+  );
+  app.use(sessionMiddleware(config, app.get<Redis>(REDIS)));
+  SwaggerModule.setup('docs', app, () => buildOpenApi(app, config), {
+    jsonDocumentUrl: 'docs-json',
+    yamlDocumentUrl: 'docs-yaml',
+    swaggerOptions: { persistAuthorization: false, withCredentials: true },
+  });
+  app.enableShutdownHooks();
+}
+
+export async function createApp(
+  config: AppConfig = loadConfig(),
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config),
+    { bufferLogs: true },
+  );
+  configureApp(app, config);
+  for (const warning of config.warnings) app.get(Logger).warn(warning);
+  return app;
+}

@@ -1,0 +1,249 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AppConfig } from '../config/app-config.js';
+import { ErrorBody, OAuthErrorBody } from '../common/error-body.dto.js';
+import {
+  prefersHtml,
+  regenerateSession,
+  saveSession,
+  destroySession,
+} from '../session/session-lifecycle.js';
+import { AuthService } from './auth.service.js';
+import { Authenticated, CurrentPrincipal, Public } from './decorators.js';
+import { ChangePasswordDto } from './dto/change-password.dto.js';
+import { RegisterDto } from './dto/register.dto.js';
+import {
+  LoginDto,
+  MessageDto,
+  TokenRequestDto,
+  TokenResponseDto,
+} from './dto/token.dto.js';
+import type { Principal } from './principal.js';
+import { parsePasswordGrant } from './token-request.js';
+import { LOGIN_PAGE_PATH } from '../views/login-page.js';
+
+const FORM_AND_JSON = ['application/x-www-form-urlencoded', 'application/json'];
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Public()
+  @Post('register')
+  @ApiOperation({ summary: 'Create an account with the "user" role' })
+  @ApiConsumes(...FORM_AND_JSON)
+  @ApiCreatedResponse({
+    description: 'Account created',
+    schema: {
+      example: {
+        id: 'uuid',
+        username: 'alice',
+        createdAt: '2026-01-01T00:00:00.000Z',
+      },
+    },
+  })
+  @ApiBadRequestResponse({
+    description: 'Invalid or unknown fields',
+    type: ErrorBody,
+  })
+  @ApiConflictResponse({ description: 'Username taken', type: ErrorBody })
+  @ApiServiceUnavailableResponse({
+    description: 'The store is unavailable',
+    type: ErrorBody,
+  })
+  async register(
+    @Body() dto: RegisterDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const user = await this.auth.register(dto.username, dto.password);
+    if (prefersHtml(req)) {
+      res.redirect(
+        303,
+        `${LOGIN_PAGE_PATH}?registered=${encodeURIComponent(user.username)}`,
+      );
+      return;
+    }
+    res.status(201);
+    return { id: user.id, username: user.username, createdAt: user.createdAt };
+  }
+
+  @Public()
+  @Post('token')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'OAuth2 password grant: log in, get a bearer token and a session cookie',
+    description:
+      'RFC 6749 4.3. Form or JSON. Client credentials are accepted and ignored. A request whose session is already logged in gets a further token for that login.',
+  })
+  @ApiConsumes(...FORM_AND_JSON)
+  @ApiBody({ type: TokenRequestDto })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiBadRequestResponse({
+    description: 'RFC 6749 5.2 error',
+    type: OAuthErrorBody,
+  })
+  @ApiServiceUnavailableResponse({
+    description: 'The store is unavailable',
+    type: ErrorBody,
+  })
+  async token(
+    @Body() body: unknown,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const grant = parsePasswordGrant(body);
+    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    const html = prefersHtml(req);
+    const current = req.session.auth;
+    if (current) {
+      const token = await this.auth.tokenForSession(current);
+      if (html) return res.redirect(303, LOGIN_PAGE_PATH);
+      return { message: 'Already logged in', ...tokenResponse(token) };
+    }
+    const user = await this.auth.verifyCredentials(grant);
+    await regenerateSession(req);
+    const login = await this.auth.startLogin(user, req.sessionID, {
+      userAgent: req.get('user-agent') ?? '',
+      ip: req.ip ?? '',
+    });
+    req.session.auth = login.session;
+    try {
+      await saveSession(req);
+    } catch (err) {
+      await this.auth.abandonLogin(login.session).catch(() => undefined);
+      throw err;
+    }
+    if (html) return res.redirect(303, LOGIN_PAGE_PATH);
+    return tokenResponse(login.token);
+  }
+
+  @Post('logout')
+  @HttpCode(200)
+  @Authenticated()
+  @ApiOperation({
+    summary: 'End this login: its session and every token issued with it',
+  })
+  @ApiOkResponse({ type: MessageDto })
+  async logout(
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    await this.auth.logout(principal);
+    await this.endBrowserSession(req, res);
+    if (prefersHtml(req)) return res.redirect(303, LOGIN_PAGE_PATH);
+    return { message: 'Logged out' };
+  }
+
+  @Get('sessions')
+  @Authenticated()
+  @ApiOperation({ summary: "List the caller's live logins" })
+  @ApiOkResponse({ type: [LoginDto] })
+  async sessions(@CurrentPrincipal() principal: Principal) {
+    return this.auth.listLogins(principal);
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @Authenticated()
+  @ApiOperation({
+    summary: "End one of the caller's logins, its session and its tokens",
+  })
+  @ApiNoContentResponse({ description: 'Ended' })
+  @ApiNotFoundResponse({
+    description: 'No such login of the caller',
+    type: ErrorBody,
+  })
+  async endSession(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    await this.auth.endLogin(principal, id);
+    if (id === principal.loginId) await this.endBrowserSession(req, res);
+  }
+
+  @Post('logout-all')
+  @HttpCode(200)
+  @Authenticated()
+  @ApiOperation({ summary: 'End every login of the caller, this one included' })
+  @ApiOkResponse({ type: MessageDto })
+  async logoutAll(
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    await this.auth.endAllLogins(principal);
+    await this.endBrowserSession(req, res);
+    return { message: 'Logged out everywhere' };
+  }
+
+  @Post('password')
+  @HttpCode(200)
+  @Authenticated()
+  @ApiOperation({ summary: 'Change the password; every other login ends' })
+  @ApiOkResponse({ type: MessageDto })
+  @ApiBadRequestResponse({
+    description: 'Wrong current password or a new password outside the policy',
+    type: ErrorBody,
+  })
+  async changePassword(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: ChangePasswordDto,
+  ) {
+    await this.auth.changePassword(
+      principal,
+      dto.currentPassword,
+      dto.newPassword,
+    );
+    return { message: 'Password changed' };
+  }
+
+  private async endBrowserSession(req: Request, res: Response): Promise<void> {
+    await destroySession(req);
+    res.clearCookie(this.config.sessionCookieName, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: req.secure,
+    });
+  }
+}
+
+function tokenResponse(token: { accessToken: string; expiresIn: number }) {
+  return {
+    access_token: token.accessToken,
+    token_type: 'bearer' as const,
+    expires_in: token.expiresIn,
+  };
+}

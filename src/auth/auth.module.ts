@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { UsersModule } from '../users/users.module.js';
+import { LoginPageController } from '../views/login-page.controller.js';
+import { AuthController } from './auth.controller.js';
+import { AuthService } from './auth.service.js';
+import { AuthGuard } from './auth.guard.js';
+import { BearerStrategy } from './bearer.strategy.js';
+import { LoginStore } from './login.store.js';
+
+@Module({
+  imports: [PassportModule, UsersModule],
+  controllers: [AuthController, LoginPageController],
+  providers: [AuthService, LoginStore, BearerStrategy, AuthGuard],
+  exports: [AuthService, LoginStore, AuthGuard],
+})
+export class AuthModule {}

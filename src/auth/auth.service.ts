@@ -1,0 +1,150 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../common/domain-error.js';
+import type { SessionAuth } from '../session/session-auth.js';
+import { sessionDeadline } from '../session/session-id.js';
+import { SessionStore } from '../session/session.store.js';
+import type { PublicUser, User } from '../users/user.js';
+import { toPublicUser } from '../users/user.js';
+import { UsersService } from '../users/users.service.js';
+import { IssuedToken, LoginStore } from './login.store.js';
+import type { ClientInfo, LoginRecord, Principal } from './principal.js';
+import type { PasswordGrant } from './token-request.js';
+
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export interface StartedLogin {
+  session: SessionAuth;
+  token: IssuedToken;
+}
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly logins: LoginStore,
+  ) {}
+
+  async register(username: string, password: string): Promise<PublicUser> {
+    return toPublicUser(await this.users.register(username, password));
+  }
+
+  async verifyCredentials(grant: PasswordGrant): Promise<User> {
+    return this.users.verifyCredentials(grant.username, grant.password);
+  }
+
+  /**
+   * Records a login for a verified user, bound to the freshly generated session id, and
+   * issues its first access token. The login ends when the session id's deadline passes.
+   */
+  async startLogin(
+    user: User,
+    sessionId: string,
+    client: ClientInfo,
+  ): Promise<StartedLogin> {
+    const expiresAt = sessionDeadline(sessionId);
+    if (expiresAt === null) throw new Error('session id without a deadline');
+    const loginId = await this.logins.create(
+      user.id,
+      client,
+      expiresAt,
+      SessionStore.key(sessionId),
+    );
+    const session: SessionAuth = {
+      userId: user.id,
+      username: user.username,
+      roles: user.roles,
+      loginId,
+      expiresAt,
+    };
+    try {
+      const token = await this.logins.issueToken(session, expiresAt);
+      return { session, token };
+    } catch (err) {
+      await this.logins.end(user.id, loginId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Undoes a login whose session could not be saved, so nothing is left half-written. */
+  async abandonLogin(session: SessionAuth): Promise<void> {
+    await this.logins.end(session.userId, session.loginId);
+  }
+
+  /** A further token for the login behind a session. */
+  async tokenForSession(session: SessionAuth): Promise<IssuedToken> {
+    return this.logins.issueToken(session, session.expiresAt);
+  }
+
+  sessionPrincipal(session: SessionAuth): Principal {
+    this.logins.markSeen(session.userId, session.loginId);
+    return {
+      userId: session.userId,
+      username: session.username,
+      roles: session.roles,
+      loginId: session.loginId,
+      via: 'session',
+    };
+  }
+
+  /** The principal behind an access token, or null when it is unknown, expired or revoked. */
+  async resolveToken(accessToken: string): Promise<Principal | null> {
+    if (!TOKEN_PATTERN.test(accessToken)) return null;
+    const record = await this.logins.findToken(accessToken);
+    if (!record) return null;
+    this.logins.markSeen(record.userId, record.loginId);
+    return { ...record, via: 'bearer' };
+  }
+
+  /** Ends the caller's login: its session and every token issued with it. */
+  async logout(principal: Principal): Promise<void> {
+    await this.logins.end(principal.userId, principal.loginId);
+  }
+
+  async me(principal: Principal): Promise<PublicUser> {
+    const user = await this.users.findById(principal.userId);
+    if (!user)
+      throw new DomainError('unauthenticated', 'The account no longer exists');
+    return toPublicUser(user);
+  }
+
+  async listLogins(
+    principal: Principal,
+  ): Promise<(LoginRecord & { current: boolean })[]> {
+    const logins = await this.logins.list(principal.userId);
+    return logins.map((login) => ({
+      ...login,
+      current: login.id === principal.loginId,
+    }));
+  }
+
+  async endLogin(principal: Principal, loginId: string): Promise<void> {
+    if (!(await this.logins.exists(principal.userId, loginId))) {
+      throw new DomainError('not_found', 'No such login');
+    }
+    await this.logins.end(principal.userId, loginId);
+  }
+
+  async endAllLogins(principal: Principal): Promise<void> {
+    await this.logins.endAll(principal.userId);
+  }
+
+  /** Changes the password and ends every other login of the user. */
+  async changePassword(
+    principal: Principal,
+    currentPassword: string,
+    newPassword: string,
+  ): Promise<void> {
+    const user = await this.users.getById(principal.userId);
+    if (!(await this.users.verifyPassword(user, currentPassword))) {
+      throw new DomainError(
+        'validation_failed',
+        'The current password is wrong',
+        {
+          fields: ['currentPassword is wrong'],
+        },
+      );
+    }
+    await this.users.changePassword(user.id, newPassword);
+    await this.logins.endAll(user.id, principal.loginId);
+  }
+}

@@ -1,0 +1,91 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+/** Documentation of the password grant; the body itself is read by `parsePasswordGrant`. */
+export class TokenRequestDto {
+  @ApiPropertyOptional({ enum: ['password'], description: 'May be omitted' })
+  grant_type?: string;
+
+  @ApiProperty({ example: 'alice' })
+  username!: string;
+
+  @ApiProperty({ example: 'correct horse battery staple' })
+  password!: string;
+
+  @ApiPropertyOptional({ description: 'Accepted and ignored' })
+  scope?: string;
+
+  @ApiPropertyOptional({ description: 'Accepted and ignored (public clients)' })
+  client_id?: string;
+
+  @ApiPropertyOptional({ description: 'Accepted and ignored (public clients)' })
+  client_secret?: string;
+}
+
+export class TokenResponseDto {
+  @ApiProperty({
+    description: 'Opaque bearer token, 256 random bits, base64url',
+  })
+  access_token!: string;
+
+  @ApiProperty({ enum: ['bearer'] })
+  token_type!: 'bearer';
+
+  @ApiProperty({
+    example: 3600,
+    description: 'Seconds until the token expires',
+  })
+  expires_in!: number;
+
+  @ApiPropertyOptional({ example: 'Already logged in' })
+  message?: string;
+}
+
+export class MessageDto {
+  @ApiProperty({ example: 'Logged out' })
+  message!: string;
+}
+
+export class UserDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'alice' })
+  username!: string;
+
+  @ApiProperty({ type: [String], example: ['user'] })
+  roles!: string[];
+
+  @ApiProperty({ example: false })
+  disabled!: boolean;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+}
+
+export class LoginDto {
+  @ApiProperty({
+    description: 'Public id of the login; never a session id or token',
+  })
+  id!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  lastSeenAt!: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    description: 'Absolute end of the login',
+  })
+  expiresAt!: string;
+
+  @ApiProperty()
+  userAgent!: string;
+
+  @ApiProperty({ example: '127.0.0.1' })
+  ip!: string;
+
+  @ApiProperty({ description: 'True for the login making this request' })
+  current!: boolean;
+}

@@ -1,0 +1,226 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { hashSecret } from '../common/secret-hash.js';
+import { AppConfig } from '../config/app-config.js';
+import { redisKeys } from '../redis/redis-keys.js';
+import { REDIS } from '../redis/redis.constants.js';
+import type { Role } from '../users/user.js';
+import type { ClientInfo, LoginRecord, TokenRecord } from './principal.js';
+
+const SESSION_FIELD = 'sid';
+const TOKEN_FIELD_PREFIX = 'tok:';
+/** A login's last-seen time is written at most this often, per login and instance. */
+const LAST_SEEN_INTERVAL_MS = 60_000;
+const LAST_SEEN_CACHE_LIMIT = 10_000;
+
+export interface IssuedToken {
+  accessToken: string;
+  expiresIn: number;
+}
+
+/**
+ * A login is one sign-in: a hash under `{u:<userId>}` that names its session (by id hash)
+ * and its tokens (by token hash), indexed per user by absolute expiry. Ending a login deletes
+ * the session and token keys it names, so checking a credential stays a single lookup.
+ */
+@Injectable()
+export class LoginStore {
+  private readonly lastSeenWritten = new Map<string, number>();
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly config: AppConfig,
+  ) {}
+
+  async create(
+    userId: string,
+    client: ClientInfo,
+    expiresAt: number,
+    sessionKey: string,
+  ): Promise<string> {
+    const loginId = randomBytes(16).toString('base64url');
+    const now = new Date().toISOString();
+    const key = redisKeys.login(userId, loginId);
+    await this.redis
+      .multi()
+      .hset(key, {
+        id: loginId,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: new Date(expiresAt).toISOString(),
+        userAgent: client.userAgent.slice(0, 256),
+        ip: client.ip,
+        [SESSION_FIELD]: sessionKey,
+      })
+      .pexpireat(key, expiresAt)
+      .zadd(redisKeys.logins(userId), expiresAt, loginId)
+      .pexpireat(redisKeys.logins(userId), expiresAt)
+      .exec();
+    return loginId;
+  }
+
+  /** Issues an access token for a login; it ends at the token TTL or the login's end, whichever is first. */
+  async issueToken(
+    record: TokenRecord,
+    loginExpiresAt: number,
+  ): Promise<IssuedToken> {
+    const ttlMs = Math.min(
+      this.config.tokenTtlSeconds * 1000,
+      loginExpiresAt - Date.now(),
+    );
+    if (ttlMs <= 0) throw new Error('login already expired');
+    const accessToken = randomBytes(32).toString('base64url');
+    const tokenHash = hashSecret(accessToken);
+    const loginKey = redisKeys.login(record.userId, record.loginId);
+    // Record the token on its login first: a token the login does not name could not be revoked.
+    await this.redis.hset(
+      loginKey,
+      `${TOKEN_FIELD_PREFIX}${tokenHash}`,
+      Date.now() + ttlMs,
+    );
+    await this.redis.set(
+      redisKeys.token(tokenHash),
+      JSON.stringify(record),
+      'PX',
+      ttlMs,
+    );
+    return { accessToken, expiresIn: Math.round(ttlMs / 1000) };
+  }
+
+  async findToken(accessToken: string): Promise<TokenRecord | null> {
+    const raw = await this.redis.get(redisKeys.token(hashSecret(accessToken)));
+    return raw ? (JSON.parse(raw) as TokenRecord) : null;
+  }
+
+  /** Best effort and throttled: a lost write only makes `lastSeenAt` older. */
+  markSeen(userId: string, loginId: string): void {
+    const now = Date.now();
+    const last = this.lastSeenWritten.get(loginId);
+    if (last !== undefined && now - last < LAST_SEEN_INTERVAL_MS) return;
+    if (this.lastSeenWritten.size >= LAST_SEEN_CACHE_LIMIT)
+      this.lastSeenWritten.clear();
+    this.lastSeenWritten.set(loginId, now);
+    // HSET would recreate an ended login's hash without a TTL; the script only updates a live one.
+    this.redis
+      .eval(
+        "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[1]) end return 0",
+        1,
+        redisKeys.login(userId, loginId),
+        new Date(now).toISOString(),
+      )
+      .catch(() => undefined);
+  }
+
+  /** Live logins of a user, newest first. Logins whose session and tokens have all lapsed are pruned. */
+  async list(userId: string): Promise<LoginRecord[]> {
+    const indexKey = redisKeys.logins(userId);
+    await this.redis.zremrangebyscore(indexKey, '-inf', Date.now());
+    const ids = await this.redis.zrange(indexKey, 0, -1);
+    const logins = await this.readAll(userId, ids);
+    const live: LoginRecord[] = [];
+    const dead: string[] = [];
+    // One EXISTS per key: the keys sit in different hash slots.
+    const checks = this.redis.pipeline();
+    const owners: number[] = [];
+    logins.forEach((login, i) =>
+      this.credentialKeys(login.fields).forEach((key) => {
+        checks.exists(key);
+        owners.push(i);
+      }),
+    );
+    const results = owners.length ? ((await checks.exec()) ?? []) : [];
+    const alive = new Set(owners.filter((_, j) => results[j]?.[1] === 1));
+    logins.forEach((login, i) => {
+      if (alive.has(i)) live.push(toLoginRecord(login.fields));
+      else dead.push(login.id);
+    });
+    if (dead.length) await Promise.all(dead.map((id) => this.end(userId, id)));
+    return live.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  async exists(userId: string, loginId: string): Promise<boolean> {
+    return (await this.redis.exists(redisKeys.login(userId, loginId))) === 1;
+  }
+
+  /** Ends one login: its session, its tokens and its record. */
+  async end(userId: string, loginId: string): Promise<boolean> {
+    const key = redisKeys.login(userId, loginId);
+    const fields = await this.redis.hgetall(key);
+    const credentials = this.credentialKeys(fields);
+    // One DEL per key: sessions and tokens live in other hash slots than the login.
+    const pipeline = this.redis.pipeline();
+    for (const k of credentials) pipeline.del(k);
+    await pipeline.exec();
+    await this.redis
+      .multi()
+      .del(key)
+      .zrem(redisKeys.logins(userId), loginId)
+      .exec();
+    this.lastSeenWritten.delete(loginId);
+    return Object.keys(fields).length > 0;
+  }
+
+  /** Ends every login of a user but `keepLoginId`. */
+  async endAll(userId: string, keepLoginId?: string): Promise<number> {
+    const ids = await this.redis.zrange(redisKeys.logins(userId), 0, -1);
+    const targets = ids.filter((id) => id !== keepLoginId);
+    await Promise.all(targets.map((id) => this.end(userId, id)));
+    return targets.length;
+  }
+
+  /** Rewrites the roles held in a user's live sessions and tokens, keeping their TTLs. */
+  async updateRoles(userId: string, roles: Role[]): Promise<void> {
+    const ids = await this.redis.zrange(redisKeys.logins(userId), 0, -1);
+    const logins = await this.readAll(userId, ids);
+    const keys = logins.flatMap((login) => this.credentialKeys(login.fields));
+    await Promise.all(
+      keys.map(async (key) => {
+        const raw = await this.redis.get(key);
+        if (!raw) return;
+        const value = JSON.parse(raw) as {
+          roles?: Role[];
+          auth?: { roles: Role[] };
+        };
+        if (value.auth) value.auth.roles = roles;
+        else value.roles = roles;
+        await this.redis.set(key, JSON.stringify(value), 'KEEPTTL', 'XX');
+      }),
+    );
+  }
+
+  private async readAll(
+    userId: string,
+    ids: string[],
+  ): Promise<{ id: string; fields: Record<string, string> }[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(redisKeys.login(userId, id));
+    const results = (await pipeline.exec()) ?? [];
+    return ids
+      .map((id, i) => ({
+        id,
+        fields: (results[i]?.[1] ?? {}) as Record<string, string>,
+      }))
+      .filter((login) => Object.keys(login.fields).length > 0);
+  }
+
+  private credentialKeys(fields: Record<string, string>): string[] {
+    const keys = Object.keys(fields)
+      .filter((f) => f.startsWith(TOKEN_FIELD_PREFIX))
+      .map((f) => redisKeys.token(f.slice(TOKEN_FIELD_PREFIX.length)));
+    if (fields[SESSION_FIELD]) keys.push(fields[SESSION_FIELD]);
+    return keys;
+  }
+}
+
+function toLoginRecord(fields: Record<string, string>): LoginRecord {
+  return {
+    id: fields.id,
+    createdAt: fields.createdAt,
+    lastSeenAt: fields.lastSeenAt,
+    expiresAt: fields.expiresAt,
+    userAgent: fields.userAgent,
+    ip: fields.ip,
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * Errors that services throw. They know nothing of HTTP; `DomainErrorFilter` maps each code
+ * to a status, body and headers.
+ */
+export type DomainErrorCode =
+  | 'invalid_request'
+  | 'unsupported_grant_type'
+  | 'invalid_grant'
+  | 'validation_failed'
+  | 'username_taken'
+  | 'unauthenticated'
+  | 'invalid_token'
+  | 'forbidden'
+  | 'not_found'
+  | 'too_many_attempts'
+  | 'store_unavailable';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    /** Extra facts the filter may need, such as `retryAfterSeconds` or field errors. */
+    readonly details: { retryAfterSeconds?: number; fields?: string[] } = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}

@@ -1,0 +1,28 @@
+import type { DomainErrorCode } from './domain-error.js';
+
+export const AUTH_REALM = 'auth';
+
+interface HttpMapping {
+  status: number;
+  /** OAuth2 token-endpoint errors use RFC 6749 5.2 bodies: `{error, error_description}`. */
+  oauth?: boolean;
+  challenge?: string;
+}
+
+/** The one table from domain error codes to HTTP. */
+export const HTTP_ERRORS: Record<DomainErrorCode, HttpMapping> = {
+  invalid_request: { status: 400, oauth: true },
+  unsupported_grant_type: { status: 400, oauth: true },
+  invalid_grant: { status: 400, oauth: true },
+  validation_failed: { status: 400 },
+  username_taken: { status: 409 },
+  unauthenticated: { status: 401, challenge: `Bearer realm="${AUTH_REALM}"` },
+  invalid_token: {
+    status: 401,
+    challenge: `Bearer realm="${AUTH_REALM}", error="invalid_token"`,
+  },
+  forbidden: { status: 403 },
+  not_found: { status: 404 },
+  too_many_attempts: { status: 429 },
+  store_unavailable: { status: 503 },
+};

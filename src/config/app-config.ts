@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The whole runtime configuration, parsed once at boot. Nothing else reads `process.env`. */
+export class AppConfig {
+  readonly production!: boolean;
+  readonly port!: number;
+  /** Undefined means the embedded in-process store (development only). */
+  readonly redisUrl?: string;
+  /** The first signs new cookies; every one verifies, so a secret can be rotated. */
+  readonly sessionSecrets!: string[];
+  readonly sessionCookieName!: string;
+  readonly sessionIdleSeconds!: number;
+  readonly sessionAbsoluteSeconds!: number;
+  readonly tokenTtlSeconds!: number;
+  /** Number of proxy hops to trust for client address and protocol; false when off. */
+  readonly trustProxy!: number | false;
+  readonly logLevel!: LogLevel;
+  readonly adminUsername?: string;
+  readonly adminPassword?: string;
+  /** Boot-time notes for the log: insecure development defaults in use. */
+  readonly warnings!: string[];
+
+  constructor(values: AppConfig) {
+    Object.assign(this, values);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw))
+    throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}`);
+  return value;
+}
+
+function trustProxy(env: Env): number | false {
+  const raw = env.TRUST_PROXY;
+  if (
+    raw === undefined ||
+    raw === '' ||
+    raw === 'false' ||
+    raw === 'off' ||
+    raw === '0'
+  )
+    return false;
+  if (raw === 'true') return 1;
+  if (!/^\d+$/.test(raw))
+    throw new ConfigError('TRUST_PROXY', 'must be off or a hop count');
+  return integer(env, 'TRUST_PROXY', 0, 1, 32);
+}
+
+function redisUrl(env: Env): string | undefined {
+  const raw = env.REDIS_URL;
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('REDIS_URL', 'is not a URL');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const production = env.NODE_ENV === 'production';
+  const warnings: string[] = [];
+
+  const url = redisUrl(env);
+  if (!url) {
+    if (production)
+      throw new ConfigError(
+        'REDIS_URL',
+        'is required when NODE_ENV=production',
+      );
+    warnings.push(
+      'REDIS_URL is not set: using the embedded in-process store. Data is lost on restart and not shared between instances.',
+    );
+  }
+
+  let sessionSecrets = (env.SESSION_SECRET ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (sessionSecrets.length === 0) {
+    if (production)
+      throw new ConfigError(
+        'SESSION_SECRET',
+        'is required when NODE_ENV=production',
+      );
+    sessionSecrets = [randomBytes(32).toString('base64url')];
+    warnings.push(
+      'SESSION_SECRET is not set: using a random secret, so sessions end when the process restarts.',
+    );
+  } else if (sessionSecrets.some((s) => s.length < 32)) {
+    throw new ConfigError(
+      'SESSION_SECRET',
+      'must hold secrets of at least 32 characters each',
+    );
+  }
+
+  const sessionCookieName = env.SESSION_COOKIE_NAME || 'session';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(sessionCookieName)) {
+    throw new ConfigError(
+      'SESSION_COOKIE_NAME',
+      'must be 1-64 letters, digits, "_", "." or "-"',
+    );
+  }
+
+  const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(
+      'LOG_LEVEL',
+      `must be one of ${LOG_LEVELS.join(', ')}`,
+    );
+  }
+
+  const adminUsername = env.ADMIN_USERNAME || undefined;
+  const adminPassword = env.ADMIN_PASSWORD || undefined;
+
+  return new AppConfig({
+    production,
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    redisUrl: url,
+    sessionSecrets,
+    sessionCookieName,
+    sessionIdleSeconds: integer(
+      env,
+      'SESSION_IDLE_SECONDS',
+      900,
+      1,
+      31_536_000,
+    ),
+    sessionAbsoluteSeconds: integer(
+      env,
+      'SESSION_ABSOLUTE_SECONDS',
+      43_200,
+      1,
+      31_536_000,
+    ),
+    tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 3600, 1, 31_536_000),
+    trustProxy: trustProxy(env),
+    logLevel,
+    adminUsername,
+    adminPassword,
+    warnings,
+  });
+}

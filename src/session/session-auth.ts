@@ -1,0 +1,17 @@
+import type { Role } from '../users/user.js';
+
+/** What a logged-in session holds. No secrets: the token is never stored in the session. */
+export interface SessionAuth {
+  userId: string;
+  username: string;
+  roles: Role[];
+  loginId: string;
+  /** Absolute end of the login, epoch ms. */
+  expiresAt: number;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    auth?: SessionAuth;
+  }
+}

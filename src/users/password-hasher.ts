@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const scryptAsync = promisify(scrypt) as (
+  password: string,
+  salt: Buffer,
+  keylen: number,
+  options: { N: number; r: number; p: number; maxmem: number },
+) => Promise<Buffer>;
+
+// OWASP Password Storage Cheat Sheet: scrypt with N=2^17, r=8, p=1.
+const LOG_N = 17;
+const R = 8;
+const P = 1;
+const KEY_LENGTH = 32;
+const MAXMEM = 256 * 1024 * 1024;
+
+/**
+ * scrypt from Node's crypto: memory-hard, and run on libuv's thread pool, off the event loop.
+ * Stored as `scrypt$logN$r$p$salt$hash` so the cost can be raised later without breaking old hashes.
+ */
+@Injectable()
+export class PasswordHasher {
+  private dummyHash?: Promise<string>;
+
+  async hash(password: string): Promise<string> {
+    const salt = randomBytes(16);
+    const key = await scryptAsync(password, salt, KEY_LENGTH, {
+      N: 2 ** LOG_N,
+      r: R,
+      p: P,
+      maxmem: MAXMEM,
+    });
+    return [
+      'scrypt',
+      LOG_N,
+      R,
+      P,
+      salt.toString('base64'),
+      key.toString('base64'),
+    ].join('$');
+  }
+
+  async verify(password: string, stored: string): Promise<boolean> {
+    const parts = stored.split('$');
+    if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+    const [logN, r, p] = parts.slice(1, 4).map(Number);
+    const salt = Buffer.from(parts[4], 'base64');
+    const expected = Buffer.from(parts[5], 'base64');
+    const actual = await scryptAsync(password, salt, expected.length, {
+      N: 2 ** logN,
+      r,
+      p,
+      maxmem: MAXMEM,
+    });
+    return timingSafeEqual(actual, expected);
+  }
+
+  /** Spends the same work as a real check, so an unknown user answers as slowly as a wrong password. */
+  async verifyDummy(password: string): Promise<false> {
+    this.dummyHash ??= this.hash(randomBytes(16).toString('base64'));
+    await this.verify(password, await this.dummyHash);
+    return false;
+  }
+}

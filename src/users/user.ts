@@ -1,0 +1,34 @@
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface User {
+  id: string;
+  username: string;
+  passwordHash: string;
+  roles: Role[];
+  disabled: boolean;
+  createdAt: string;
+}
+
+/** What the API may show of a user: never the hash. */
+export interface PublicUser {
+  id: string;
+  username: string;
+  roles: Role[];
+  disabled: boolean;
+  createdAt: string;
+}
+
+export function toPublicUser(user: User): PublicUser {
+  return {
+    id: user.id,
+    username: user.username,
+    roles: user.roles,
+    disabled: user.disabled,
+    createdAt: user.createdAt,
+  };
+}
+
+export const USERNAME_PATTERN = /^[A-Za-z0-9._@-]{3,64}$/;
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;

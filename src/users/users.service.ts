@@ -1,0 +1,97 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '../common/domain-error.js';
+import { PasswordHasher } from './password-hasher.js';
+import { Role, User } from './user.js';
+import { UserPage, UserRepository } from './user.repository.js';
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly users: UserRepository,
+    private readonly hasher: PasswordHasher,
+  ) {}
+
+  async register(
+    username: string,
+    password: string,
+    roles: Role[] = ['user'],
+  ): Promise<User> {
+    if (await this.users.findByUsername(username)) {
+      throw new DomainError('username_taken', 'That username is taken');
+    }
+    const user: User = {
+      id: randomUUID(),
+      username,
+      passwordHash: await this.hasher.hash(password),
+      roles,
+      disabled: false,
+      createdAt: new Date().toISOString(),
+    };
+    // The check above saves a hash for the common case; this atomic create is the guarantee.
+    if (!(await this.users.create(user)))
+      throw new DomainError('username_taken', 'That username is taken');
+    return user;
+  }
+
+  /** The same error, after the same work, for an unknown user, a wrong password and a disabled account. */
+  async verifyCredentials(username: string, password: string): Promise<User> {
+    const user = await this.users.findByUsername(username);
+    const valid = user
+      ? await this.hasher.verify(password, user.passwordHash)
+      : await this.hasher.verifyDummy(password);
+    if (!user || !valid || user.disabled) {
+      throw new DomainError('invalid_grant', 'Invalid username or password');
+    }
+    return user;
+  }
+
+  async verifyPassword(user: User, password: string): Promise<boolean> {
+    return this.hasher.verify(password, user.passwordHash);
+  }
+
+  async changePassword(userId: string, newPassword: string): Promise<void> {
+    const passwordHash = await this.hasher.hash(newPassword);
+    if (!(await this.users.update(userId, { passwordHash })))
+      throw new DomainError('not_found', 'No such user');
+  }
+
+  async findById(id: string): Promise<User | null> {
+    return this.users.findById(id);
+  }
+
+  async getById(id: string): Promise<User> {
+    const user = await this.users.findById(id);
+    if (!user) throw new DomainError('not_found', 'No such user');
+    return user;
+  }
+
+  async update(
+    id: string,
+    patch: { roles?: Role[]; disabled?: boolean },
+  ): Promise<User> {
+    const user = await this.users.update(id, patch);
+    if (!user) throw new DomainError('not_found', 'No such user');
+    return user;
+  }
+
+  async list(offset: number, limit: number): Promise<UserPage> {
+    return this.users.list(offset, limit);
+  }
+
+  /** Creates the configured admin account once; never touches an existing account's password. */
+  async ensureAdmin(
+    username: string,
+    password: string,
+  ): Promise<'created' | 'exists'> {
+    if (await this.users.findByUsername(username)) return 'exists';
+    try {
+      await this.register(username, password, ['user', 'admin']);
+      return 'created';
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'username_taken')
+        return 'exists';
+      throw err;
+    }
+  }
+}
