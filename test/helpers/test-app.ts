@@ -40,7 +40,7 @@ export async function startApp(
   const app = await createApp(config);
   if (options.listen) await app.listen(0, '127.0.0.1');
   else await app.init();
-  const server = app.getHttpServer() as Server;
+  const server = app.getHttpServer();
   const address = server.address() as AddressInfo | null;
   return {
     app,
