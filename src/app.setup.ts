@@ -11,7 +11,10 @@ import { AppModule } from './app.module.js';
 import { SWAGGER_COOKIE, SWAGGER_OAUTH2 } from './auth/decorators.js';
 import { AppConfig, loadConfig } from './config/app-config.js';
 import { REDIS } from './redis/redis.constants.js';
+import { securityHeaders } from './security/security-headers.js';
 import { sessionMiddleware } from './session/session.middleware.js';
+
+const DOCS_PATH = '/docs';
 
 /** The OpenAPI document, built from the decorators. */
 export function buildOpenApi(
@@ -48,16 +51,29 @@ export function configureApp(
 ): void {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
-  app.set(
-    'trust proxy',
-    config.trustProxy === false ? false : config.trustProxy,
-  );
+  app.set('trust proxy', config.trustProxy);
+  app.use(securityHeaders(DOCS_PATH));
+  if (config.corsOrigins.length > 0) {
+    // An exact list only: the cors package reflects a listed origin, never `*` with credentials.
+    app.enableCors({
+      origin: config.corsOrigins,
+      credentials: true,
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type'],
+      maxAge: 600,
+    });
+  }
   app.use(sessionMiddleware(config, app.get<Redis>(REDIS)));
-  SwaggerModule.setup('docs', app, () => buildOpenApi(app, config), {
-    jsonDocumentUrl: 'docs-json',
-    yamlDocumentUrl: 'docs-yaml',
-    swaggerOptions: { persistAuthorization: false, withCredentials: true },
-  });
+  SwaggerModule.setup(
+    DOCS_PATH.slice(1),
+    app,
+    () => buildOpenApi(app, config),
+    {
+      jsonDocumentUrl: 'docs-json',
+      yamlDocumentUrl: 'docs-yaml',
+      swaggerOptions: { persistAuthorization: false, withCredentials: true },
+    },
+  );
   app.enableShutdownHooks();
 }
 
@@ -66,7 +82,8 @@ export async function createApp(
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot(config),
-    { bufferLogs: true },
+    // Reject instead of exiting the process, so the caller sees why (e.g. REDIS_URL unreachable).
+    { bufferLogs: true, abortOnError: false },
   );
   configureApp(app, config);
   for (const warning of config.warnings) app.get(Logger).warn(warning);

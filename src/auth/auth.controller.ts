@@ -21,6 +21,8 @@ import {
   ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiForbiddenResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
@@ -129,7 +131,7 @@ export class AuthController {
       if (html) return res.redirect(303, LOGIN_PAGE_PATH);
       return { message: 'Already logged in', ...tokenResponse(token) };
     }
-    const user = await this.auth.verifyCredentials(grant);
+    const user = await this.auth.verifyCredentials(grant, req.ip ?? '');
     await regenerateSession(req);
     const login = await this.auth.startLogin(user, req.sessionID, {
       userAgent: req.get('user-agent') ?? '',

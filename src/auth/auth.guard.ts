@@ -3,6 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { DomainError } from '../common/domain-error.js';
+import { AppConfig } from '../config/app-config.js';
+import { isSameOriginRequest, SAFE_METHODS } from './same-origin.js';
 import { AuthService } from './auth.service.js';
 import { IS_PUBLIC, Roles } from './decorators.js';
 import type { Principal } from './principal.js';
@@ -16,6 +18,7 @@ export class AuthGuard extends PassportAuthGuard('bearer') {
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
+    private readonly config: AppConfig,
   ) {
     super();
   }
@@ -24,8 +27,11 @@ export class AuthGuard extends PassportAuthGuard('bearer') {
     const req = context.switchToHttp().getRequest<Request>();
     const targets = [context.getHandler(), context.getClass()];
     if (req.session?.auth) {
+      this.refuseCrossSiteWrite(req);
       req.user = this.auth.sessionPrincipal(req.session.auth);
     } else if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      // Public writes are logins and registrations: checked too, against login CSRF.
+      this.refuseCrossSiteWrite(req);
       return true;
     } else {
       await super.canActivate(context);
@@ -39,6 +45,19 @@ export class AuthGuard extends PassportAuthGuard('bearer') {
       throw new DomainError('forbidden', `Requires role: ${roles.join(', ')}`);
     }
     return true;
+  }
+
+  /** Cookie-authenticated writes must come from this service's own pages (or an allowed origin). */
+  private refuseCrossSiteWrite(req: Request): void {
+    if (SAFE_METHODS.has(req.method)) return;
+    const sameOrigin = isSameOriginRequest({
+      secFetchSite: req.get('sec-fetch-site'),
+      origin: req.get('origin'),
+      ownOrigin: `${req.protocol}://${req.get('host') ?? ''}`,
+      allowedOrigins: this.config.allowedOrigins,
+    });
+    if (!sameOrigin)
+      throw new DomainError('cross_site_request', 'Cross-site request refused');
   }
 
   /** Passport sees only the Authorization header, so tokens in the query or body are never read. */

@@ -7,11 +7,18 @@ import { AuthService } from './auth.service.js';
 import { AuthGuard } from './auth.guard.js';
 import { BearerStrategy } from './bearer.strategy.js';
 import { LoginStore } from './login.store.js';
+import { LoginThrottle } from './login-throttle.js';
 
 @Module({
   imports: [PassportModule, UsersModule],
   controllers: [AuthController, LoginPageController],
-  providers: [AuthService, LoginStore, BearerStrategy, AuthGuard],
+  providers: [
+    AuthService,
+    LoginStore,
+    LoginThrottle,
+    BearerStrategy,
+    AuthGuard,
+  ],
   exports: [AuthService, LoginStore, AuthGuard],
 })
 export class AuthModule {}

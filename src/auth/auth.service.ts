@@ -6,6 +6,7 @@ import { SessionStore } from '../session/session.store.js';
 import type { PublicUser, User } from '../users/user.js';
 import { toPublicUser } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
+import { LoginThrottle } from './login-throttle.js';
 import { IssuedToken, LoginStore } from './login.store.js';
 import type { ClientInfo, LoginRecord, Principal } from './principal.js';
 import type { PasswordGrant } from './token-request.js';
@@ -22,14 +23,32 @@ export class AuthService {
   constructor(
     private readonly users: UsersService,
     private readonly logins: LoginStore,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   async register(username: string, password: string): Promise<PublicUser> {
     return toPublicUser(await this.users.register(username, password));
   }
 
-  async verifyCredentials(grant: PasswordGrant): Promise<User> {
-    return this.users.verifyCredentials(grant.username, grant.password);
+  /** Checks a password grant under the failed-login throttle of the account and the client address. */
+  async verifyCredentials(
+    grant: PasswordGrant,
+    address: string,
+  ): Promise<User> {
+    await this.throttle.check(grant.username, address);
+    try {
+      const user = await this.users.verifyCredentials(
+        grant.username,
+        grant.password,
+      );
+      await this.throttle.recordSuccess(grant.username);
+      return user;
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'invalid_grant') {
+        await this.throttle.recordFailure(grant.username, address);
+      }
+      throw err;
+    }
   }
 
   /**

@@ -13,6 +13,7 @@ import { DomainError } from './domain-error.js';
 import { AUTH_REALM, HTTP_ERRORS } from './http-errors.js';
 
 const RETRY_AFTER_UNAVAILABLE_SECONDS = 1;
+const REDIRECTED_STATUSES = new Set([400, 401, 409, 413, 415, 429, 503]);
 
 /** Errors from body parsing and other middleware carry an http-errors status. */
 function clientErrorStatus(err: unknown): number | undefined {
@@ -38,7 +39,12 @@ export class DomainErrorFilter implements ExceptionFilter {
     if (res.headersSent) return;
     const { status, body, headers } = this.toHttp(exception);
     // A person submitting a form sees the error on the login page, never raw JSON.
-    if (req.method === 'POST' && status !== 500 && prefersHtml(req)) {
+    // A refused cross-site write stays a plain 403.
+    if (
+      req.method === 'POST' &&
+      REDIRECTED_STATUSES.has(status) &&
+      prefersHtml(req)
+    ) {
       const code = (body as { error?: string }).error ?? 'error';
       res
         .set(headers)
@@ -59,6 +65,8 @@ export class DomainErrorFilter implements ExceptionFilter {
       if (mapping.challenge) headers['WWW-Authenticate'] = mapping.challenge;
       if (exception.details.retryAfterSeconds !== undefined) {
         headers['Retry-After'] = String(exception.details.retryAfterSeconds);
+      } else if (mapping.status === 503) {
+        headers['Retry-After'] = String(RETRY_AFTER_UNAVAILABLE_SECONDS);
       }
       if (mapping.oauth) {
         headers['Cache-Control'] = 'no-store';

@@ -11,6 +11,7 @@ export type DomainErrorCode =
   | 'unauthenticated'
   | 'invalid_token'
   | 'forbidden'
+  | 'cross_site_request'
   | 'not_found'
   | 'too_many_attempts'
   | 'store_unavailable';

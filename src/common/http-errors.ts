@@ -22,6 +22,7 @@ export const HTTP_ERRORS: Record<DomainErrorCode, HttpMapping> = {
     challenge: `Bearer realm="${AUTH_REALM}", error="invalid_token"`,
   },
   forbidden: { status: 403 },
+  cross_site_request: { status: 403 },
   not_found: { status: 404 },
   too_many_attempts: { status: 429 },
   store_unavailable: { status: 503 },

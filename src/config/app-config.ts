@@ -36,6 +36,15 @@ export class AppConfig {
   /** Number of proxy hops to trust for client address and protocol; false when off. */
   readonly trustProxy!: number | false;
   readonly logLevel!: LogLevel;
+  /** Origins besides this service's own that may send cookie-authenticated writes (CSRF allow list). */
+  readonly allowedOrigins!: string[];
+  /** Origins allowed by CORS; empty means CORS is off. Always an exact list, never a wildcard. */
+  readonly corsOrigins!: string[];
+  /** Failed logins per account, and per client address, before each further attempt must wait. */
+  readonly loginFreeFailuresPerAccount!: number;
+  readonly loginFreeFailuresPerAddress!: number;
+  /** How long failed logins are remembered. */
+  readonly loginFailureWindowSeconds!: number;
   readonly adminUsername?: string;
   readonly adminPassword?: string;
   /** Boot-time notes for the log: insecure development defaults in use. */
@@ -79,6 +88,36 @@ function trustProxy(env: Env): number | false {
   if (!/^\d+$/.test(raw))
     throw new ConfigError('TRUST_PROXY', 'must be off or a hop count');
   return integer(env, 'TRUST_PROXY', 0, 1, 32);
+}
+
+function origins(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0)
+    .map((o) => {
+      let url: URL;
+      try {
+        url = new URL(o);
+      } catch {
+        throw new ConfigError(
+          name,
+          `holds "${o}", which is not an origin such as https://app.example.com`,
+        );
+      }
+      if (
+        (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+        url.origin !== o.replace(/\/$/, '')
+      ) {
+        throw new ConfigError(
+          name,
+          `holds "${o}", which is not an origin such as https://app.example.com`,
+        );
+      }
+      return url.origin;
+    });
 }
 
 function redisUrl(env: Env): string | undefined {
@@ -174,6 +213,29 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ),
     tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 3600, 1, 31_536_000),
     trustProxy: trustProxy(env),
+    allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
+    loginFreeFailuresPerAccount: integer(
+      env,
+      'LOGIN_FREE_FAILURES_PER_ACCOUNT',
+      5,
+      1,
+      1_000_000,
+    ),
+    loginFreeFailuresPerAddress: integer(
+      env,
+      'LOGIN_FREE_FAILURES_PER_ADDRESS',
+      20,
+      1,
+      1_000_000,
+    ),
+    loginFailureWindowSeconds: integer(
+      env,
+      'LOGIN_FAILURE_WINDOW_SECONDS',
+      900,
+      1,
+      86_400,
+    ),
     logLevel,
     adminUsername,
     adminPassword,

@@ -48,6 +48,12 @@ export function sessionMiddleware(
     const hadCookie = hasCookie(req, config.sessionCookieName);
     handler(req, res, (err?: unknown) => {
       if (err) {
+        // express-session reports a failed save or destroy at the end of a response through
+        // this same callback, after the response has gone out: nothing is left to answer.
+        if (res.headersSent) return;
+        // Without a session object express-session would destroy the session when this
+        // response ends (unset: 'destroy'); a store that failed to read must not lose it.
+        delete (req as { sessionID?: string }).sessionID;
         res.status(503).set('Retry-After', '1').json({
           statusCode: 503,
           error: 'store_unavailable',

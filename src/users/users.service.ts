@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../common/domain-error.js';
 import { PasswordHasher } from './password-hasher.js';
+import { assertPasswordPolicy } from './password-policy.js';
 import { Role, User } from './user.js';
 import { UserPage, UserRepository } from './user.repository.js';
 
@@ -17,6 +18,7 @@ export class UsersService {
     password: string,
     roles: Role[] = ['user'],
   ): Promise<User> {
+    assertPasswordPolicy(password);
     if (await this.users.findByUsername(username)) {
       throw new DomainError('username_taken', 'That username is taken');
     }
@@ -51,6 +53,7 @@ export class UsersService {
   }
 
   async changePassword(userId: string, newPassword: string): Promise<void> {
+    assertPasswordPolicy(newPassword, 'newPassword');
     const passwordHash = await this.hasher.hash(newPassword);
     if (!(await this.users.update(userId, { passwordHash })))
       throw new DomainError('not_found', 'No such user');

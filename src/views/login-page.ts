@@ -14,6 +14,7 @@ const ERROR_MESSAGES: Record<string, string> = {
     'Usernames are 3-64 letters, digits or "._@-"; passwords are 8-128 characters.',
   too_many_attempts: 'Too many attempts. Wait a little and try again.',
   forbidden: 'The request was refused.',
+  cross_site_request: 'The form was sent from another site and was refused.',
   unauthenticated: 'You are not logged in.',
   store_unavailable: 'The service is unavailable. Try again shortly.',
 };
