@@ -113,6 +113,15 @@ export class AuthController {
     description: 'RFC 6749 5.2 error',
     type: OAuthErrorBody,
   })
+  @ApiTooManyRequestsResponse({
+    description:
+      'Too many failed logins for this account or address; see Retry-After',
+    type: ErrorBody,
+  })
+  @ApiForbiddenResponse({
+    description: 'Cross-site request refused',
+    type: ErrorBody,
+  })
   @ApiServiceUnavailableResponse({
     description: 'The store is unavailable',
     type: ErrorBody,

@@ -4,7 +4,7 @@ import { PASSWORD_MAX, PASSWORD_MIN } from './user.js';
 
 // zxcvbn-ts's list of ~49,000 most common passwords, kept offline in the package.
 const COMMON_PASSWORDS: ReadonlySet<string> = new Set(
-  (dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()),
+  dictionary['passwords-common'].map((p) => p.toLowerCase()),
 );
 
 export function isCommonPassword(password: string): boolean {
