@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Page,
+} from 'playwright-core';
+import { SessionStore } from '../../src/session/session.store.js';
+
+/** Debian's chromium; no browser is ever downloaded. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+];
+
+/** Screenshots for the README land in docs/. */
+export const DOCS_DIR = fileURLToPath(new URL('../../docs/', import.meta.url));
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
+  });
+}
+
+/** A fresh context (no cookies, no storage) with a stable look for screenshots. */
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    viewport: { width: 1100, height: 760 },
+    colorScheme: 'light',
+    locale: 'en-US',
+  });
+  // Fail a step well before the test's own timeout, with a message naming the step.
+  context.setDefaultTimeout(10_000);
+  return context;
+}
+
+export async function screenshot(page: Page, file: string): Promise<void> {
+  mkdirSync(DOCS_DIR, { recursive: true });
+  await page.screenshot({ path: `${DOCS_DIR}${file}` });
+}
+
+/** Console errors and uncaught page errors, e.g. Content-Security-Policy violations. */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(err.message));
+  return errors;
+}
+
+export function cspViolations(errors: string[]): string[] {
+  return errors.filter((e) => /content.security.policy/i.test(e));
+}
+
+/** The browser's session cookie, if it holds one. */
+export async function browserSessionCookie(
+  context: BrowserContext,
+  name = 'session',
+): Promise<string | undefined> {
+  const cookies = await context.cookies();
+  return cookies.find((c) => c.name === name)?.value;
+}
+
+/**
+ * The Redis key of the session a cookie names. The cookie value is `s:<sid>.<signature>`,
+ * URL-encoded; the store keys sessions by the SHA-256 of the id.
+ */
+export function sessionKeyOfCookie(value: string): string {
+  const signed = decodeURIComponent(value);
+  if (!signed.startsWith('s:'))
+    throw new Error(`not a signed cookie: ${value}`);
+  const sid = signed.slice(2, signed.lastIndexOf('.'));
+  return SessionStore.key(sid);
+}

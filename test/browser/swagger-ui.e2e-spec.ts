@@ -1,0 +1,190 @@
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import {
+  inspectRedis,
+  PASSWORD,
+  register,
+  startApp,
+  TestApp,
+  uniqueName,
+} from '../helpers/test-app.js';
+import {
+  browserSessionCookie,
+  collectErrors,
+  cspViolations,
+  launchChromium,
+  newContext,
+  screenshot,
+  sessionKeyOfCookie,
+} from './chromium.js';
+
+describe('Swagger UI in a browser', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    t = await startApp({}, { listen: true });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+  beforeEach(async () => {
+    context = await newContext(browser);
+    page = await context.newPage();
+    errors = collectErrors(page);
+  });
+  afterEach(() => context.close());
+
+  async function logInOnThePage(username: string): Promise<void> {
+    await page.goto(`${t.url}/auth/login`);
+    await page.locator('#login-username').fill(username);
+    await page.locator('#login-password').fill(PASSWORD);
+    await Promise.all([
+      page.waitForURL(`${t.url}/auth/login`),
+      page.getByRole('button', { name: 'Log in', exact: true }).click(),
+    ]);
+    await page
+      .getByRole('heading', { name: `Logged in as ${username}` })
+      .waitFor();
+  }
+
+  async function openDocs(): Promise<void> {
+    await page.goto(`${t.url}/docs`);
+    await page.locator('.swagger-ui .information-container').waitFor();
+    await operation('admin', 'AdminController_me').waitFor();
+  }
+
+  function operation(tag: string, operationId: string): Locator {
+    return page.locator(`#operations-${tag}-${operationId}`);
+  }
+
+  /** Expands an operation, presses "Try it out" and "Execute"; resolves with the API response. */
+  async function execute(op: Locator, method: string, path: string) {
+    await op.locator('.opblock-summary').first().click();
+    await op.getByRole('button', { name: 'Try it out' }).click();
+    const [response] = await Promise.all([
+      page.waitForResponse(
+        (r) => r.url() === `${t.url}${path}` && r.request().method() === method,
+      ),
+      op.getByRole('button', { name: 'Execute' }).click(),
+    ]);
+    await op
+      .locator('.live-responses-table .response .response-col_status')
+      .first()
+      .waitFor();
+    return response;
+  }
+
+  async function shownStatus(op: Locator): Promise<string> {
+    const status = await op
+      .locator('.live-responses-table .response .response-col_status')
+      .first()
+      .textContent();
+    return (status ?? '').trim();
+  }
+
+  async function shownBody(op: Locator): Promise<string> {
+    return (
+      (await op
+        .locator('.live-responses-table .response-col_description pre')
+        .first()
+        .textContent()) ?? ''
+    );
+  }
+
+  it('executes GET /admin/me with the session of a browser logged in on the login page', async () => {
+    const { username } = await register(t.server, uniqueName('alice'));
+    await logInOnThePage(username);
+    await openDocs();
+
+    const me = operation('admin', 'AdminController_me');
+    const response = await execute(me, 'GET', '/admin/me');
+    expect(response.status()).toBe(200);
+    expect(response.request().headers().authorization).toBeUndefined();
+    expect(await shownStatus(me)).toBe('200');
+    expect(await shownBody(me)).toContain(`"username": "${username}"`);
+    await me.scrollIntoViewIfNeeded();
+    await screenshot(page, 'swagger-ui.png');
+    expect(cspViolations(errors)).toEqual([]);
+  });
+
+  it('authorizes with the OAuth2 password flow and executes GET /admin/me with the bearer token', async () => {
+    const { username } = await register(t.server);
+    await openDocs();
+
+    await page
+      .locator('.auth-wrapper')
+      .getByRole('button', { name: 'Authorize' })
+      .click();
+    const dialog = page.locator('.modal-ux');
+    const oauth2 = dialog
+      .locator('.auth-container')
+      .filter({ hasText: 'oauth2 (OAuth2, password)' });
+    await oauth2.locator('#oauth_username').fill(username);
+    await oauth2.locator('#oauth_password').fill(PASSWORD);
+    const [tokenResponse] = await Promise.all([
+      page.waitForResponse(`${t.url}/auth/token`),
+      oauth2
+        .getByRole('button', { name: 'Apply given OAuth2 credentials' })
+        .click(),
+    ]);
+    expect(tokenResponse.status()).toBe(200);
+    await oauth2.getByRole('heading', { name: 'Authorized' }).waitFor();
+    await oauth2
+      .getByRole('button', { name: 'Remove authorization' })
+      .waitFor();
+    await oauth2.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    // The token endpoint also logs the browser in; drop that session so only the token counts.
+    await context.clearCookies();
+
+    const me = operation('admin', 'AdminController_me');
+    const response = await execute(me, 'GET', '/admin/me');
+    expect(response.request().headers().authorization).toMatch(/^Bearer \S+$/);
+    expect(response.status()).toBe(200);
+    expect(await shownStatus(me)).toBe('200');
+    expect(await shownBody(me)).toContain(`"username": "${username}"`);
+    expect(cspViolations(errors)).toEqual([]);
+  });
+
+  it('ends the session, its cookie and its Redis key, with POST /auth/logout', async () => {
+    const redis = inspectRedis();
+    try {
+      const { id: userId, username } = await register(t.server);
+      await logInOnThePage(username);
+      const cookie = await browserSessionCookie(context);
+      expect(cookie).toBeDefined();
+      const key = sessionKeyOfCookie(cookie!);
+      // Other suites may share the database, so look at this user's logins, not at every key.
+      const logins = await redis.keys(`auth:{u:${userId}}:login:*`);
+      expect(logins).toHaveLength(1);
+      expect(await redis.hget(logins[0], 'sid')).toBe(key);
+      const stored = JSON.parse((await redis.get(key)) ?? 'null') as {
+        auth?: { username?: string };
+      } | null;
+      expect(stored?.auth?.username).toBe(username);
+
+      await openDocs();
+      const logout = operation('auth', 'AuthController_logout');
+      const response = await execute(logout, 'POST', '/auth/logout');
+      expect(response.status()).toBe(200);
+      expect(await shownStatus(logout)).toBe('200');
+      expect(await shownBody(logout)).toContain('Logged out');
+
+      expect(await browserSessionCookie(context)).toBeUndefined();
+      expect(await redis.exists(key)).toBe(0);
+      expect(await redis.exists(logins[0])).toBe(0);
+      await page.goto(`${t.url}/auth/login`);
+      await page
+        .getByRole('heading', { name: 'Log in', exact: true })
+        .waitFor();
+      expect(cspViolations(errors)).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
