@@ -1,0 +1,248 @@
+import { ConfigError, loadConfig } from './app-config.js';
+
+const SECRET = 'a-session-secret-of-at-least-32-chars!';
+const OTHER_SECRET = 'another-session-secret-of-32-chars-plus';
+
+/** The ConfigError that loadConfig throws for `env`; fails the test when it throws none. */
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  describe('defaults', () => {
+    it('fills every setting for an empty development environment', () => {
+      const config = loadConfig({});
+      expect(config).toEqual(
+        expect.objectContaining({
+          production: false,
+          port: 3000,
+          redisUrl: undefined,
+          sessionCookieName: 'session',
+          sessionIdleSeconds: 900,
+          sessionAbsoluteSeconds: 43_200,
+          tokenTtlSeconds: 3600,
+          trustProxy: false,
+          logLevel: 'info',
+          adminUsername: undefined,
+          adminPassword: undefined,
+        }),
+      );
+    });
+
+    it('makes up a random session secret in development and warns about it', () => {
+      const a = loadConfig({});
+      const b = loadConfig({});
+      expect(a.sessionSecrets).toHaveLength(1);
+      expect(a.sessionSecrets[0].length).toBeGreaterThanOrEqual(32);
+      expect(a.sessionSecrets[0]).not.toBe(b.sessionSecrets[0]);
+      expect(a.warnings.join('\n')).toContain('SESSION_SECRET');
+    });
+
+    it('warns about the embedded store when REDIS_URL is unset in development', () => {
+      const config = loadConfig({ SESSION_SECRET: SECRET });
+      expect(config.redisUrl).toBeUndefined();
+      expect(config.warnings).toHaveLength(1);
+      expect(config.warnings[0]).toContain('REDIS_URL');
+    });
+
+    it('has no warnings for a complete configuration', () => {
+      const config = loadConfig({
+        REDIS_URL: 'redis://127.0.0.1:6379/0',
+        SESSION_SECRET: SECRET,
+      });
+      expect(config.warnings).toEqual([]);
+    });
+
+    it('treats empty values as unset', () => {
+      const config = loadConfig({
+        PORT: '',
+        REDIS_URL: '',
+        SESSION_COOKIE_NAME: '',
+        SESSION_IDLE_SECONDS: '',
+        TOKEN_TTL_SECONDS: '',
+        LOG_LEVEL: '',
+        TRUST_PROXY: '',
+        ADMIN_USERNAME: '',
+      });
+      expect(config.port).toBe(3000);
+      expect(config.redisUrl).toBeUndefined();
+      expect(config.sessionCookieName).toBe('session');
+      expect(config.sessionIdleSeconds).toBe(900);
+      expect(config.tokenTtlSeconds).toBe(3600);
+      expect(config.logLevel).toBe('info');
+      expect(config.trustProxy).toBe(false);
+      expect(config.adminUsername).toBeUndefined();
+    });
+  });
+
+  describe('values it reads', () => {
+    it('reads every setting', () => {
+      const config = loadConfig({
+        NODE_ENV: 'production',
+        PORT: '8080',
+        REDIS_URL: 'rediss://user:pw@redis.example.com:6380/2',
+        SESSION_SECRET: SECRET,
+        SESSION_COOKIE_NAME: '__sid.v2',
+        SESSION_IDLE_SECONDS: '60',
+        SESSION_ABSOLUTE_SECONDS: '3600',
+        TOKEN_TTL_SECONDS: '300',
+        TRUST_PROXY: '2',
+        LOG_LEVEL: 'warn',
+        ADMIN_USERNAME: 'root',
+        ADMIN_PASSWORD: 'root password here',
+      });
+      expect(config).toEqual(
+        expect.objectContaining({
+          production: true,
+          port: 8080,
+          redisUrl: 'rediss://user:pw@redis.example.com:6380/2',
+          sessionSecrets: [SECRET],
+          sessionCookieName: '__sid.v2',
+          sessionIdleSeconds: 60,
+          sessionAbsoluteSeconds: 3600,
+          tokenTtlSeconds: 300,
+          trustProxy: 2,
+          logLevel: 'warn',
+          adminUsername: 'root',
+          adminPassword: 'root password here',
+          warnings: [],
+        }),
+      );
+    });
+
+    it('reads SESSION_SECRET as a comma list: the first signs, all verify', () => {
+      const config = loadConfig({
+        SESSION_SECRET: `${SECRET},${OTHER_SECRET}`,
+      });
+      expect(config.sessionSecrets).toEqual([SECRET, OTHER_SECRET]);
+    });
+
+    it('trims SESSION_SECRET entries and drops empty ones', () => {
+      const config = loadConfig({
+        SESSION_SECRET: ` ${SECRET} ,, ${OTHER_SECRET} ,`,
+      });
+      expect(config.sessionSecrets).toEqual([SECRET, OTHER_SECRET]);
+    });
+
+    it.each([
+      ['false', false],
+      ['off', false],
+      ['0', false],
+      ['true', 1],
+      ['1', 1],
+      ['3', 3],
+    ])('reads TRUST_PROXY=%s as %p', (raw, expected) => {
+      expect(loadConfig({ TRUST_PROXY: raw }).trustProxy).toBe(expected);
+    });
+
+    it.each(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])(
+      'accepts LOG_LEVEL=%s',
+      (level) => {
+        expect(loadConfig({ LOG_LEVEL: level }).logLevel).toBe(level);
+      },
+    );
+
+    it('accepts the bounds of the numeric settings', () => {
+      const low = loadConfig({
+        PORT: '0',
+        SESSION_IDLE_SECONDS: '1',
+        SESSION_ABSOLUTE_SECONDS: '1',
+        TOKEN_TTL_SECONDS: '1',
+      });
+      expect([low.port, low.sessionIdleSeconds, low.tokenTtlSeconds]).toEqual([
+        0, 1, 1,
+      ]);
+      const high = loadConfig({ PORT: '65535', TOKEN_TTL_SECONDS: '31536000' });
+      expect([high.port, high.tokenTtlSeconds]).toEqual([65535, 31_536_000]);
+    });
+  });
+
+  describe('each bad value throws a ConfigError naming its variable', () => {
+    it.each([
+      ['PORT', 'abc'],
+      ['PORT', '-1'],
+      ['PORT', '65536'],
+      ['PORT', '80.5'],
+      ['PORT', ' 80'],
+      ['SESSION_IDLE_SECONDS', '0'],
+      ['SESSION_IDLE_SECONDS', '15m'],
+      ['SESSION_IDLE_SECONDS', '31536001'],
+      ['SESSION_ABSOLUTE_SECONDS', '0'],
+      ['SESSION_ABSOLUTE_SECONDS', '1e3'],
+      ['TOKEN_TTL_SECONDS', '0'],
+      ['TOKEN_TTL_SECONDS', '-60'],
+      ['TOKEN_TTL_SECONDS', 'forever'],
+      ['TRUST_PROXY', 'yes'],
+      ['TRUST_PROXY', '33'],
+      ['TRUST_PROXY', '10.0.0.0/8'],
+      ['LOG_LEVEL', 'loud'],
+      ['LOG_LEVEL', 'INFO'],
+      ['SESSION_COOKIE_NAME', 'bad name'],
+      ['SESSION_COOKIE_NAME', 'semi;colon'],
+      ['SESSION_COOKIE_NAME', 'x'.repeat(65)],
+      ['REDIS_URL', 'not a url'],
+      ['REDIS_URL', 'http://127.0.0.1:6379'],
+      ['REDIS_URL', '127.0.0.1:6379'],
+      ['SESSION_SECRET', 'short'],
+      ['SESSION_SECRET', `${SECRET},short`],
+    ])('%s=%p', (variable, value) => {
+      const error = configError({ SESSION_SECRET: SECRET, [variable]: value });
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.variable).toBe(variable);
+      expect(error.message).toContain(variable);
+    });
+
+    it('does not put the rejected secret in the message', () => {
+      const error = configError({ SESSION_SECRET: 'short-secret-value' });
+      expect(error.message).not.toContain('short-secret-value');
+    });
+  });
+
+  describe('production requirements (NODE_ENV=production)', () => {
+    const complete = {
+      NODE_ENV: 'production',
+      REDIS_URL: 'redis://redis:6379/0',
+      SESSION_SECRET: SECRET,
+    };
+
+    it('accepts a complete production configuration', () => {
+      const config = loadConfig(complete);
+      expect(config.production).toBe(true);
+      expect(config.warnings).toEqual([]);
+    });
+
+    it('requires REDIS_URL: no embedded store in production', () => {
+      const error = configError({ ...complete, REDIS_URL: undefined });
+      expect(error.variable).toBe('REDIS_URL');
+      expect(error.message).toContain('REDIS_URL');
+      expect(configError({ ...complete, REDIS_URL: '' }).variable).toBe(
+        'REDIS_URL',
+      );
+    });
+
+    it('requires SESSION_SECRET: no random secret in production', () => {
+      const error = configError({ ...complete, SESSION_SECRET: undefined });
+      expect(error.variable).toBe('SESSION_SECRET');
+      expect(configError({ ...complete, SESSION_SECRET: ' , ' }).variable).toBe(
+        'SESSION_SECRET',
+      );
+    });
+
+    it('still refuses a short secret in production', () => {
+      expect(
+        configError({ ...complete, SESSION_SECRET: 'short' }).variable,
+      ).toBe('SESSION_SECRET');
+    });
+
+    it('treats other NODE_ENV values as development', () => {
+      expect(loadConfig({ NODE_ENV: 'test' }).production).toBe(false);
+      expect(loadConfig({ NODE_ENV: 'Production' }).production).toBe(false);
+    });
+  });
+});

@@ -1,0 +1,146 @@
+import type { Redis } from 'ioredis';
+import request from 'supertest';
+import { ConfigError, loadConfig } from '../../src/config/app-config.js';
+import { redisKeys } from '../../src/redis/redis-keys.js';
+import { clearsCookie, sessionKeyOf, waitUntil } from '../helpers/e2e.js';
+import {
+  inspectRedis,
+  PASSWORD,
+  registerAndLogin,
+  startApp,
+  TEST_SESSION_SECRET,
+  TestApp,
+  uniqueName,
+} from '../helpers/test-app.js';
+
+describe('embedded store (REDIS_URL empty)', () => {
+  let t: TestApp;
+  let real: Redis;
+  beforeAll(async () => {
+    t = await startApp({ REDIS_URL: '', SESSION_IDLE_SECONDS: '2' });
+    real = inspectRedis();
+  });
+  afterAll(async () => {
+    real.disconnect();
+    await t.close();
+  });
+
+  it('boots with no Redis URL and warns about it', () => {
+    expect(t.config.redisUrl).toBeUndefined();
+    expect(t.config.warnings.join('\n')).toContain('REDIS_URL');
+  });
+
+  it('reports healthy', async () => {
+    await request(t.server).get('/health').expect(200, { status: 'ok' });
+  });
+
+  it('registers, logs in and serves /admin/me by cookie and by bearer token', async () => {
+    const username = uniqueName();
+    const registered = await request(t.server)
+      .post('/auth/register')
+      .send({ username, password: PASSWORD })
+      .expect(201);
+    const session = await request(t.server)
+      .post('/auth/token')
+      .type('form')
+      .send({ grant_type: 'password', username, password: PASSWORD })
+      .expect(200);
+    const cookie = (
+      session.headers['set-cookie'] as unknown as string[]
+    )[0].split(';')[0];
+    const byCookie = await request(t.server)
+      .get('/admin/me')
+      .set('Cookie', cookie)
+      .expect(200);
+    expect(byCookie.body).toEqual({
+      id: registered.body.id,
+      username,
+      roles: ['user'],
+      createdAt: registered.body.createdAt,
+    });
+    const byToken = await request(t.server)
+      .get('/admin/me')
+      .set('Authorization', `Bearer ${session.body.access_token}`)
+      .expect(200);
+    expect(byToken.body.id).toBe(registered.body.id);
+  });
+
+  it('keeps its data in process, never in the real Redis', async () => {
+    const user = await registerAndLogin(t.server);
+    expect(await t.redis.exists(redisKeys.user(user.userId))).toBe(1);
+    expect(await real.exists(redisKeys.user(user.userId))).toBe(0);
+    expect(await real.exists(sessionKeyOf(user.cookie))).toBe(0);
+  });
+
+  it('refuses a taken username', async () => {
+    const user = await registerAndLogin(t.server);
+    await request(t.server)
+      .post('/auth/register')
+      .send({ username: user.username.toUpperCase(), password: PASSWORD })
+      .expect(409);
+  });
+
+  it('logs out: the cookie and the token stop working', async () => {
+    const user = await registerAndLogin(t.server);
+    await request(t.server)
+      .post('/auth/logout')
+      .set('Cookie', user.cookie)
+      .expect(200);
+    await request(t.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(401);
+    await request(t.server)
+      .get('/admin/me')
+      .set('Authorization', `Bearer ${user.accessToken}`)
+      .expect(401);
+  });
+
+  it('ends a session left idle past SESSION_IDLE_SECONDS', async () => {
+    const user = await registerAndLogin(t.server);
+    const key = sessionKeyOf(user.cookie);
+    const ttl = await t.redis.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(2000);
+    await request(t.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(200);
+    await waitUntil(
+      async () => (await t.redis.exists(key)) === 0,
+      'the idle session to expire in the embedded store',
+    );
+    const res = await request(t.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(401);
+    expect(clearsCookie(res, t.config.sessionCookieName)).toBe(true);
+  });
+});
+
+describe('embedded store in production', () => {
+  it('is refused: loadConfig with NODE_ENV=production and no REDIS_URL throws naming REDIS_URL', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        NODE_ENV: 'production',
+        SESSION_SECRET: TEST_SESSION_SECRET,
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe('REDIS_URL');
+    expect((error as ConfigError).message).toContain('REDIS_URL');
+  });
+
+  it('is refused for an empty REDIS_URL as well', () => {
+    expect(() =>
+      loadConfig({
+        NODE_ENV: 'production',
+        REDIS_URL: '',
+        SESSION_SECRET: TEST_SESSION_SECRET,
+      }),
+    ).toThrow(/REDIS_URL/);
+  });
+});

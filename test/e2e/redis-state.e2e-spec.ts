@@ -1,0 +1,190 @@
+import type { Redis } from 'ioredis';
+import request from 'supertest';
+import { redisKeys } from '../../src/redis/redis-keys.js';
+import {
+  dumpKey,
+  keysOfUser,
+  scanKeys,
+  sessionIdOf,
+  sessionKeyOf,
+  tokenKeyOf,
+} from '../helpers/e2e.js';
+import {
+  inspectRedis,
+  LoggedIn,
+  PASSWORD,
+  registerAndLogin,
+  startApp,
+  TestApp,
+} from '../helpers/test-app.js';
+
+const IDLE_SECONDS = 300;
+const TOKEN_TTL_SECONDS = 120;
+
+describe('what a login leaves in Redis', () => {
+  let t: TestApp;
+  let redis: Redis;
+  let user: LoggedIn;
+  let secondToken: string;
+  beforeAll(async () => {
+    t = await startApp({
+      SESSION_IDLE_SECONDS: String(IDLE_SECONDS),
+      TOKEN_TTL_SECONDS: String(TOKEN_TTL_SECONDS),
+    });
+    redis = inspectRedis();
+    user = await registerAndLogin(t.server);
+    const again = await request(t.server)
+      .post('/auth/token')
+      .set('Cookie', user.cookie)
+      .type('form')
+      .send({ username: user.username, password: PASSWORD })
+      .expect(200);
+    secondToken = again.body.access_token as string;
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await t.close();
+  });
+
+  it('stores the session under auth:sess:* with a TTL within SESSION_IDLE_SECONDS', async () => {
+    const key = sessionKeyOf(user.cookie);
+    expect(key).toMatch(/^auth:sess:[A-Za-z0-9_-]{43}$/);
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(IDLE_SECONDS * 1000);
+    const session = JSON.parse((await redis.get(key))!);
+    expect(session.auth).toEqual(
+      expect.objectContaining({
+        userId: user.userId,
+        username: user.username,
+        roles: ['user'],
+      }),
+    );
+  });
+
+  it('stores each token under auth:tok:* with a TTL within TOKEN_TTL_SECONDS', async () => {
+    for (const token of [user.accessToken, secondToken]) {
+      const key = tokenKeyOf(token);
+      expect(key).toMatch(/^auth:tok:[A-Za-z0-9_-]{43}$/);
+      const ttl = await redis.pttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(TOKEN_TTL_SECONDS * 1000);
+      const record = JSON.parse((await redis.get(key))!);
+      expect(record).toEqual(
+        expect.objectContaining({
+          userId: user.userId,
+          username: user.username,
+          roles: ['user'],
+          loginId: expect.any(String),
+        }),
+      );
+    }
+  });
+
+  it('gives every key of the login a TTL; only the account keys are permanent', async () => {
+    const keys = await keysOfUser(redis, user);
+    const permanent = new Set([
+      redisKeys.user(user.userId),
+      redisKeys.username(user.username),
+    ]);
+    for (const key of keys) {
+      const ttl = await redis.pttl(key);
+      if (permanent.has(key)) expect({ key, ttl }).toEqual({ key, ttl: -1 });
+      else expect({ key, ttl: ttl > 0 }).toEqual({ key, ttl: true });
+    }
+  });
+
+  it('holds neither the raw token nor the raw session id in any key name or value', async () => {
+    const sessionId = sessionIdOf(user.cookie);
+    const secrets = [
+      user.accessToken,
+      secondToken,
+      sessionId,
+      sessionId.split('.')[1],
+      decodeURIComponent(user.cookie.split('=')[1]),
+    ];
+    const keys = await keysOfUser(redis, user);
+    // The user's account, its login record, the session and both tokens.
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        redisKeys.user(user.userId),
+        sessionKeyOf(user.cookie),
+        tokenKeyOf(user.accessToken),
+        tokenKeyOf(secondToken),
+      ]),
+    );
+    for (const key of keys) {
+      const value = await dumpKey(redis, key);
+      for (const secret of secrets) {
+        expect(key).not.toContain(secret);
+        expect(value).not.toContain(secret);
+      }
+    }
+    for (const secret of secrets.slice(0, 4)) {
+      expect(await scanKeys(redis, `*${secret}*`)).toEqual([]);
+    }
+  });
+
+  it('stores the password only as a scrypt hash', async () => {
+    const raw = (await redis.get(redisKeys.user(user.userId)))!;
+    expect(raw).not.toContain(PASSWORD);
+    const record = JSON.parse(raw);
+    expect(record.passwordHash).toMatch(/^scrypt\$/);
+    expect(Object.keys(record)).not.toContain('password');
+    expect(record.username).toBe(user.username);
+  });
+
+  it('records the session and both tokens on one login, so logout can find them', async () => {
+    const loginIds = await redis.zrange(redisKeys.logins(user.userId), 0, -1);
+    expect(loginIds).toHaveLength(1);
+    const fields = await redis.hgetall(
+      redisKeys.login(user.userId, loginIds[0]),
+    );
+    expect(fields.sid).toBe(sessionKeyOf(user.cookie));
+    const tokenKeys = Object.keys(fields)
+      .filter((f) => f.startsWith('tok:'))
+      .map((f) => `auth:${f}`);
+    expect(tokenKeys.sort()).toEqual(
+      [tokenKeyOf(user.accessToken), tokenKeyOf(secondToken)].sort(),
+    );
+  });
+});
+
+describe('what a logout leaves in Redis', () => {
+  let t: TestApp;
+  let redis: Redis;
+  beforeAll(async () => {
+    t = await startApp();
+    redis = inspectRedis();
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await t.close();
+  });
+
+  it.each(['session', 'bearer'] as const)(
+    'removes the session, the tokens and the login record after a %s logout; the account stays',
+    async (mode) => {
+      const user = await registerAndLogin(t.server);
+      const before = await keysOfUser(redis, user);
+      expect(before).toContain(sessionKeyOf(user.cookie));
+      expect(before).toContain(tokenKeyOf(user.accessToken));
+      const logout = request(t.server).post('/auth/logout');
+      if (mode === 'session') logout.set('Cookie', user.cookie);
+      else logout.set('Authorization', `Bearer ${user.accessToken}`);
+      await logout.expect(200);
+      for (const key of before) {
+        const expected = [
+          redisKeys.user(user.userId),
+          redisKeys.username(user.username),
+        ].includes(key)
+          ? 1
+          : 0;
+        expect({ key, exists: await redis.exists(key) }).toEqual({
+          key,
+          exists: expected,
+        });
+      }
+    },
+  );
+});

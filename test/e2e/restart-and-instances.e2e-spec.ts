@@ -1,0 +1,179 @@
+import request from 'supertest';
+import { clearsCookie } from '../helpers/e2e.js';
+import {
+  login,
+  PASSWORD,
+  registerAndLogin,
+  startApp,
+  TestApp,
+} from '../helpers/test-app.js';
+
+describe('sessions across an app restart', () => {
+  const running: TestApp[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((t) => t.close()));
+  });
+
+  async function start(env: Record<string, string> = {}): Promise<TestApp> {
+    const t = await startApp(env);
+    running.push(t);
+    return t;
+  }
+
+  async function stop(t: TestApp): Promise<void> {
+    running.splice(running.indexOf(t), 1);
+    await t.close();
+  }
+
+  it('keeps the cookie and the token working after a restart with the same SESSION_SECRET', async () => {
+    const before = await start();
+    const user = await registerAndLogin(before.server);
+    await stop(before);
+
+    const after = await start();
+    const byCookie = await request(after.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(200);
+    expect(byCookie.body.username).toBe(user.username);
+    const byToken = await request(after.server)
+      .get('/admin/me')
+      .set('Authorization', `Bearer ${user.accessToken}`)
+      .expect(200);
+    expect(byToken.body.username).toBe(user.username);
+  });
+
+  it('accepts cookies signed with a previous secret still on the SESSION_SECRET list', async () => {
+    const oldSecret = 'old-secret-old-secret-old-secret-0123456789';
+    const before = await start({ SESSION_SECRET: oldSecret });
+    const user = await registerAndLogin(before.server);
+    await stop(before);
+
+    const newSecret = 'new-secret-new-secret-new-secret-0123456789';
+    const rotated = await start({
+      SESSION_SECRET: `${newSecret},${oldSecret}`,
+    });
+    await request(rotated.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(200);
+    await stop(rotated);
+
+    const forgotten = await start({ SESSION_SECRET: newSecret });
+    await request(forgotten.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(401);
+  });
+
+  it('lets a login that was logged out before the restart stay logged out', async () => {
+    const before = await start();
+    const user = await registerAndLogin(before.server);
+    await request(before.server)
+      .post('/auth/logout')
+      .set('Cookie', user.cookie)
+      .expect(200);
+    await stop(before);
+
+    const after = await start();
+    const res = await request(after.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(401);
+    expect(clearsCookie(res, after.config.sessionCookieName)).toBe(true);
+    await request(after.server)
+      .get('/admin/me')
+      .set('Authorization', `Bearer ${user.accessToken}`)
+      .expect(401);
+  });
+});
+
+describe('two app instances sharing one Redis', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    a = await startApp();
+    b = await startApp();
+  });
+  afterAll(async () => {
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('accepts on one instance the cookie and the token issued by the other', async () => {
+    const user = await registerAndLogin(a.server);
+    const byCookie = await request(b.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(200);
+    expect(byCookie.body.id).toBe(user.userId);
+    await request(b.server)
+      .get('/admin/me')
+      .set('Authorization', `Bearer ${user.accessToken}`)
+      .expect(200);
+  });
+
+  it('sees on one instance a logout done on the other (session)', async () => {
+    const user = await registerAndLogin(a.server);
+    await request(b.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(200);
+    await request(b.server)
+      .post('/auth/logout')
+      .set('Cookie', user.cookie)
+      .expect(200);
+    await request(a.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(401);
+    await request(a.server)
+      .get('/admin/me')
+      .set('Authorization', `Bearer ${user.accessToken}`)
+      .expect(401);
+  });
+
+  it('sees on one instance a logout done on the other (bearer)', async () => {
+    const user = await registerAndLogin(b.server);
+    await request(b.server)
+      .post('/auth/logout')
+      .set('Authorization', `Bearer ${user.accessToken}`)
+      .expect(200);
+    await request(a.server)
+      .get('/admin/me')
+      .set('Authorization', `Bearer ${user.accessToken}`)
+      .expect(401);
+    await request(a.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(401);
+  });
+
+  it('refuses on one instance a username registered on the other', async () => {
+    const user = await registerAndLogin(a.server);
+    await request(b.server)
+      .post('/auth/register')
+      .send({ username: user.username, password: PASSWORD })
+      .expect(409);
+  });
+
+  it('lets a session from one instance get a further token on the other', async () => {
+    const user = await registerAndLogin(a.server);
+    const res = await request(b.server)
+      .post('/auth/token')
+      .set('Cookie', user.cookie)
+      .type('form')
+      .send({ username: user.username, password: PASSWORD })
+      .expect(200);
+    expect(res.body.message).toBe('Already logged in');
+    await request(a.server)
+      .get('/admin/me')
+      .set('Authorization', `Bearer ${res.body.access_token}`)
+      .expect(200);
+    // A fresh login on b is visible on a as well.
+    const fresh = await login(b.server, user.username);
+    await request(a.server)
+      .get('/admin/me')
+      .set('Cookie', fresh.cookie)
+      .expect(200);
+  });
+});
