@@ -1,0 +1,151 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { PASSWORD, uniqueName } from '../helpers/test-app.js';
+
+/** The production entry point, compiled and run as its own process, as `npm start` does. */
+const MAIN = 'dist/main.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function run(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
+  let output = '';
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: 'pipe',
+  });
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', resolve),
+  );
+  return { child, output: () => output, exited };
+}
+
+async function waitForHealth(
+  base: string,
+  exited: Promise<number | null>,
+): Promise<void> {
+  let done = false;
+  void exited.then(() => (done = true));
+  for (let i = 0; i < 100 && !done; i++) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the service did not become healthy');
+}
+
+beforeAll(() => {
+  execFileSync(
+    process.execPath,
+    ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'],
+    { stdio: 'pipe' },
+  );
+}, 120_000);
+
+describe('the production process', () => {
+  it('never writes passwords, tokens, session cookies or Authorization headers to its logs', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const secret = randomBytes(24).toString('base64url');
+    const app = run({
+      PORT: String(port),
+      REDIS_URL: process.env.REDIS_URL!,
+      SESSION_SECRET: `log-test-secret-${secret}`,
+      LOG_LEVEL: 'trace',
+    });
+    try {
+      await waitForHealth(base, app.exited);
+      const username = uniqueName();
+      const password = `${PASSWORD} ${secret}`;
+      const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+      await fetch(`${base}/auth/register`, {
+        method: 'POST',
+        headers: form,
+        body: new URLSearchParams({ username, password }),
+      });
+      const login = await fetch(`${base}/auth/token`, {
+        method: 'POST',
+        headers: form,
+        body: new URLSearchParams({ username, password }),
+      });
+      const { access_token: token } = (await login.json()) as {
+        access_token: string;
+      };
+      const cookie = login.headers.getSetCookie()[0].split(';')[0];
+      const sessionId = decodeURIComponent(cookie.split('=')[1]);
+      await fetch(`${base}/admin/me`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      await fetch(`${base}/admin/me?access_token=${token}`);
+      await fetch(`${base}/admin/me`, { headers: { Cookie: cookie } });
+      await fetch(`${base}/auth/token`, {
+        method: 'POST',
+        headers: form,
+        body: new URLSearchParams({ username, password: `wrong ${secret}` }),
+      });
+      await fetch(`${base}/auth/logout`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      await new Promise((r) => setTimeout(r, 300));
+
+      const logs = app.output();
+      expect(logs).toContain('/admin/me');
+      for (const leaked of [secret, token, sessionId, cookie])
+        expect(logs).not.toContain(leaked);
+    } finally {
+      app.child.kill('SIGTERM');
+      await app.exited;
+    }
+  });
+
+  it('refuses to start on a bad setting, naming the variable', async () => {
+    const app = run({
+      SESSION_IDLE_SECONDS: 'soon',
+      REDIS_URL: process.env.REDIS_URL!,
+    });
+    expect(await app.exited).not.toBe(0);
+    expect(app.output()).toContain('SESSION_IDLE_SECONDS');
+  });
+
+  it('refuses to start in production without SESSION_SECRET', async () => {
+    const app = run({
+      NODE_ENV: 'production',
+      REDIS_URL: process.env.REDIS_URL!,
+    });
+    expect(await app.exited).not.toBe(0);
+    expect(app.output()).toContain('SESSION_SECRET');
+  });
+
+  it('starts on the embedded store with a warning when REDIS_URL is unset', async () => {
+    const port = await freePort();
+    const app = run({ PORT: String(port), LOG_LEVEL: 'info' });
+    try {
+      await waitForHealth(`http://127.0.0.1:${port}`, app.exited);
+      expect(app.output()).toMatch(
+        /embedded in-process store.*lost on restart/i,
+      );
+    } finally {
+      app.child.kill('SIGTERM');
+      await app.exited;
+    }
+  });
+});
