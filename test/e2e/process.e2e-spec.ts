@@ -27,8 +27,8 @@ function run(env: Record<string, string>): {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: 'pipe',
   });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', resolve),
   );
