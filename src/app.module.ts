@@ -1,9 +1,10 @@
-import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { AuthModule } from './auth/auth.module.js';
+import { BoundedValidationPipe } from './common/bounded-validation.pipe.js';
 import { DomainError } from './common/domain-error.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { AppConfig } from './config/app-config.js';
@@ -30,7 +31,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         {
           provide: APP_PIPE,
-          useValue: new ValidationPipe({
+          useValue: new BoundedValidationPipe({
             whitelist: true,
             forbidNonWhitelisted: true,
             transform: true,

@@ -79,6 +79,7 @@ export class AdminController {
   @Authenticated('admin')
   @ApiOperation({ summary: 'End every login of a user' })
   @ApiOkResponse({ type: EndedLoginsDto })
+  @ApiBadRequestResponse({ description: 'Not a user id', type: ErrorBody })
   @ApiNotFoundResponse({ description: 'No such user', type: ErrorBody })
   async endSessions(
     @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,

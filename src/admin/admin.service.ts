@@ -33,7 +33,11 @@ export class AdminService {
     id: string,
     patch: { roles?: Role[]; disabled?: boolean },
   ): Promise<PublicUser> {
-    const user = await this.users.update(id, patch);
+    // Only the fields given: a validated DTO also carries the absent ones, as undefined.
+    const changes: { roles?: Role[]; disabled?: boolean } = {};
+    if (patch.roles !== undefined) changes.roles = patch.roles;
+    if (patch.disabled !== undefined) changes.disabled = patch.disabled;
+    const user = await this.users.update(id, changes);
     if (user.disabled) await this.logins.endAll(id);
     else if (patch.roles) await this.logins.updateRoles(id, user.roles);
     return toPublicUser(user);

@@ -1,11 +1,11 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { DomainError } from '../common/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { isSameOriginRequest, SAFE_METHODS } from './same-origin.js';
 import { AuthService } from './auth.service.js';
+import { BearerStrategy } from './bearer.strategy.js';
 import { IS_PUBLIC, Roles } from './decorators.js';
 import type { Principal } from './principal.js';
 
@@ -14,16 +14,15 @@ import type { Principal } from './principal.js';
  * (header only); otherwise 401. Public routes still see a session principal when there is one.
  */
 @Injectable()
-export class AuthGuard extends PassportAuthGuard('bearer') {
+export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
     private readonly config: AppConfig,
-  ) {
-    super();
-  }
+    private readonly bearer: BearerStrategy,
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
     const targets = [context.getHandler(), context.getClass()];
     if (req.session?.auth) {
@@ -34,7 +33,10 @@ export class AuthGuard extends PassportAuthGuard('bearer') {
       this.refuseCrossSiteWrite(req);
       return true;
     } else {
-      await super.canActivate(context);
+      req.user = await this.authenticateBearer(
+        req,
+        context.switchToHttp().getResponse<Response>(),
+      );
     }
     const roles = this.reflector.getAllAndOverride(Roles, targets);
     const principal = req.user as unknown as Principal;
@@ -60,32 +62,46 @@ export class AuthGuard extends PassportAuthGuard('bearer') {
       throw new DomainError('cross_site_request', 'Cross-site request refused');
   }
 
-  /** Passport sees only the Authorization header, so tokens in the query or body are never read. */
-  override getRequest(context: ExecutionContext): {
-    headers: { authorization?: string };
-  } {
-    const req = context.switchToHttp().getRequest<Request>();
-    return { headers: { authorization: req.headers.authorization } };
-  }
-
-  override handleRequest<T>(
-    err: unknown,
-    user: T,
-    info: unknown,
-    context: ExecutionContext,
-  ): T {
-    if (err instanceof Error) throw err;
-    if (err) throw new Error('Bearer authentication failed');
-    if (!user) {
-      const challenge = typeof info === 'string' ? info : '';
-      throw challenge.includes('invalid_token')
-        ? new DomainError(
-            'invalid_token',
-            'The access token is unknown, expired or revoked',
-          )
-        : new DomainError('unauthenticated', 'Authentication required');
-    }
-    context.switchToHttp().getRequest<Request>().user = user;
-    return user;
+  /**
+   * Runs passport-http-bearer. It is handed a request holding the Authorization header and
+   * nothing else, so a token in the query string or body is never read.
+   */
+  private authenticateBearer(req: Request, res: Response): Promise<Principal> {
+    const headerOnly = {
+      headers: { authorization: req.headers.authorization },
+    };
+    return new Promise((resolve, reject) => {
+      const authenticate = this.bearer
+        .getPassportInstance()
+        .authenticate(
+          'bearer',
+          { session: false },
+          (err: unknown, user: Principal | false, info: unknown) => {
+            if (err)
+              return reject(
+                err instanceof Error
+                  ? err
+                  : new Error('Bearer authentication failed'),
+              );
+            if (user) return resolve(user);
+            const challenge = typeof info === 'string' ? info : '';
+            reject(
+              challenge.includes('invalid_token')
+                ? new DomainError(
+                    'invalid_token',
+                    'The access token is unknown, expired or revoked',
+                  )
+                : new DomainError('unauthenticated', 'Authentication required'),
+            );
+          },
+        ) as (
+        req: unknown,
+        res: Response,
+        next: (err?: unknown) => void,
+      ) => void;
+      authenticate(headerOnly, res, (err?: unknown) =>
+        reject(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
   }
 }

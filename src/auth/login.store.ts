@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { DomainError } from '../common/domain-error.js';
 import { hashSecret } from '../common/secret-hash.js';
 import { AppConfig } from '../config/app-config.js';
 import { redisKeys } from '../redis/redis-keys.js';
@@ -13,6 +14,28 @@ const TOKEN_FIELD_PREFIX = 'tok:';
 /** A login's last-seen time is written at most this often, per login and instance. */
 const LAST_SEEN_INTERVAL_MS = 60_000;
 const LAST_SEEN_CACHE_LIMIT = 10_000;
+
+// The scripts below touch only keys of one user, which share the `{u:<userId>}` hash tag.
+
+/** Adds a login id to the user's index; the index lives as long as the user's longest login. */
+const INDEX_LOGIN = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], last[2])
+return 1`;
+
+/** Names a token on a login that still exists; never recreates an ended login's hash. */
+const ADD_TOKEN = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+
+/** Reads and deletes a login record and drops it from the index, in one step. */
+const TAKE_LOGIN = `
+local fields = redis.call('HGETALL', KEYS[1])
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return fields`;
 
 export interface IssuedToken {
   accessToken: string;
@@ -42,6 +65,14 @@ export class LoginStore {
     const loginId = randomBytes(16).toString('base64url');
     const now = new Date().toISOString();
     const key = redisKeys.login(userId, loginId);
+    // Index first: an indexed id without a record is skipped, a record without an index entry could not be ended.
+    await this.redis.eval(
+      INDEX_LOGIN,
+      1,
+      redisKeys.logins(userId),
+      expiresAt,
+      loginId,
+    );
     await this.redis
       .multi()
       .hset(key, {
@@ -54,38 +85,44 @@ export class LoginStore {
         [SESSION_FIELD]: sessionKey,
       })
       .pexpireat(key, expiresAt)
-      .zadd(redisKeys.logins(userId), expiresAt, loginId)
-      .pexpireat(redisKeys.logins(userId), expiresAt)
       .exec();
     return loginId;
   }
 
-  /** Issues an access token for a login; it ends at the token TTL or the login's end, whichever is first. */
+  /**
+   * Issues an access token for a live login; it ends at the token TTL or the login's end,
+   * whichever is first (an absolute PXAT, so it never outlives the login by a millisecond).
+   */
   async issueToken(
     record: TokenRecord,
     loginExpiresAt: number,
   ): Promise<IssuedToken> {
-    const ttlMs = Math.min(
-      this.config.tokenTtlSeconds * 1000,
-      loginExpiresAt - Date.now(),
+    const now = Date.now();
+    const expiresAt = Math.min(
+      now + this.config.tokenTtlSeconds * 1000,
+      loginExpiresAt,
     );
-    if (ttlMs <= 0) throw new Error('login already expired');
+    if (expiresAt <= now) throw loginEnded();
     const accessToken = randomBytes(32).toString('base64url');
     const tokenHash = hashSecret(accessToken);
     const loginKey = redisKeys.login(record.userId, record.loginId);
+    const tokenKey = redisKeys.token(tokenHash);
     // Record the token on its login first: a token the login does not name could not be revoked.
-    await this.redis.hset(
+    const added = await this.redis.eval(
+      ADD_TOKEN,
+      1,
       loginKey,
       `${TOKEN_FIELD_PREFIX}${tokenHash}`,
-      Date.now() + ttlMs,
+      expiresAt,
     );
-    await this.redis.set(
-      redisKeys.token(tokenHash),
-      JSON.stringify(record),
-      'PX',
-      ttlMs,
-    );
-    return { accessToken, expiresIn: Math.round(ttlMs / 1000) };
+    if (added !== 1) throw loginEnded();
+    await this.redis.set(tokenKey, JSON.stringify(record), 'PXAT', expiresAt);
+    // A login ended meanwhile may have deleted the token key before it was written.
+    if ((await this.redis.exists(loginKey)) === 0) {
+      await this.redis.del(tokenKey);
+      throw loginEnded();
+    }
+    return { accessToken, expiresIn: Math.floor((expiresAt - now) / 1000) };
   }
 
   async findToken(accessToken: string): Promise<TokenRecord | null> {
@@ -143,22 +180,37 @@ export class LoginStore {
     return (await this.redis.exists(redisKeys.login(userId, loginId))) === 1;
   }
 
-  /** Ends one login: its session, its tokens and its record. */
+  /**
+   * Ends one login: its session, its tokens and its record. Credentials go first, so a failure
+   * halfway leaves the record to retry with; the record is then read and deleted in one step,
+   * and any token named on it in the meantime is deleted too.
+   */
   async end(userId: string, loginId: string): Promise<boolean> {
     const key = redisKeys.login(userId, loginId);
     const fields = await this.redis.hgetall(key);
     const credentials = this.credentialKeys(fields);
-    // One DEL per key: sessions and tokens live in other hash slots than the login.
-    const pipeline = this.redis.pipeline();
-    for (const k of credentials) pipeline.del(k);
-    await pipeline.exec();
-    await this.redis
-      .multi()
-      .del(key)
-      .zrem(redisKeys.logins(userId), loginId)
-      .exec();
+    await this.deleteKeys(credentials);
+    const taken = (await this.redis.eval(
+      TAKE_LOGIN,
+      2,
+      key,
+      redisKeys.logins(userId),
+      loginId,
+    )) as string[];
+    const late = this.credentialKeys(pairs(taken)).filter(
+      (k) => !credentials.includes(k),
+    );
+    await this.deleteKeys(late);
     this.lastSeenWritten.delete(loginId);
-    return Object.keys(fields).length > 0;
+    return Object.keys(fields).length > 0 || taken.length > 0;
+  }
+
+  /** One DEL per key: sessions and tokens live in other hash slots than the login. */
+  private async deleteKeys(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const k of keys) pipeline.del(k);
+    await pipeline.exec();
   }
 
   /** Ends every login of a user but `keepLoginId`. */
@@ -212,6 +264,17 @@ export class LoginStore {
     if (fields[SESSION_FIELD]) keys.push(fields[SESSION_FIELD]);
     return keys;
   }
+}
+
+function loginEnded(): DomainError {
+  return new DomainError('unauthenticated', 'The login has ended');
+}
+
+/** HGETALL's flat `[field, value, ...]` reply, as an object. */
+function pairs(flat: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
+  return fields;
 }
 
 function toLoginRecord(fields: Record<string, string>): LoginRecord {

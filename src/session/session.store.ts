@@ -38,11 +38,19 @@ export class SessionStore extends RedisStore {
     return Math.min(this.idleSeconds * 1000, deadline - Date.now());
   }
 
+  /** When the key should expire (epoch ms): one idle timeout from now, but never past the deadline. */
+  private expireAt(deadline: number | null): number | null {
+    if (deadline === null) return null;
+    const at = Math.min(Date.now() + this.idleSeconds * 1000, deadline);
+    return at > Date.now() ? at : null;
+  }
+
   override async get(sid: string, cb?: Callback): Promise<unknown> {
-    const ttl = this.ttlMs(sessionDeadline(sid));
-    if (ttl <= 0) return cb?.(null, null);
+    // PXAT, an absolute time, so the key cannot outlive the deadline by a round trip or a rounding.
+    const at = this.expireAt(sessionDeadline(sid));
+    if (at === null) return cb?.(null, null);
     try {
-      const raw = await this.redis.getex(SessionStore.key(sid), 'PX', ttl);
+      const raw = await this.redis.getex(SessionStore.key(sid), 'PXAT', at);
       return cb?.(null, raw ? await this.serializer.parse(raw) : null);
     } catch (err) {
       return cb?.(err, null);
@@ -54,7 +62,15 @@ export class SessionStore extends RedisStore {
     sess: SessionData,
     cb?: Callback,
   ): Promise<unknown> {
-    return super.set(hashSecret(sid), sess, cb);
+    const at = this.expireAt(sess.auth?.expiresAt ?? null);
+    if (at === null) return this.destroy(sid, cb);
+    try {
+      const raw = this.serializer.stringify(sess);
+      await this.redis.set(SessionStore.key(sid), raw, 'PXAT', at);
+      return cb?.(null);
+    } catch (err) {
+      return cb?.(err);
+    }
   }
 
   override async destroy(sid: string, cb?: Callback): Promise<unknown> {

@@ -54,7 +54,9 @@ export class PasswordHasher {
       p,
       maxmem: MAXMEM,
     });
-    return timingSafeEqual(actual, expected);
+    // HMAC inside scrypt pads short keys with zero bytes: without this check "pw\0" would
+    // verify as "pw". No valid password contains NUL (see the password policy).
+    return timingSafeEqual(actual, expected) && !password.includes('\u0000');
   }
 
   /** Spends the same work as a real check, so an unknown user answers as slowly as a wrong password. */

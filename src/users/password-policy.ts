@@ -26,6 +26,14 @@ export function assertPasswordPolicy(
       },
     );
   }
+  // scrypt's HMAC pads short keys with zero bytes, so "pw" and "pw\0" would be one password.
+  if (password.includes('\u0000')) {
+    throw new DomainError(
+      'validation_failed',
+      'The password does not meet the policy',
+      { fields: [`${field} must not contain NUL characters`] },
+    );
+  }
   if (isCommonPassword(password)) {
     throw new DomainError(
       'validation_failed',

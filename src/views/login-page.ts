@@ -23,7 +23,10 @@ export function loginErrorMessage(
   code: string | undefined,
 ): string | undefined {
   if (!code) return undefined;
-  return ERROR_MESSAGES[code] ?? 'Something went wrong. Try again.';
+  // Own keys only: `?error=__proto__` or `?error=constructor` must not find Object.prototype members.
+  return Object.hasOwn(ERROR_MESSAGES, code)
+    ? ERROR_MESSAGES[code]
+    : 'Something went wrong. Try again.';
 }
 
 function escapeHtml(text: string): string {

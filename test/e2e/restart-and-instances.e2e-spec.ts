@@ -177,3 +177,21 @@ describe('two app instances sharing one Redis', () => {
       .expect(200);
   });
 });
+
+describe('two apps in one process', () => {
+  it('checks bearer tokens through each app’s own store, even after the other app closed', async () => {
+    const first = await startApp();
+    try {
+      const user = await registerAndLogin(first.server);
+      const second = await startApp();
+      await second.close();
+      // A process-wide passport strategy would now go through the closed app's Redis client.
+      await request(first.server)
+        .get('/admin/me')
+        .set('Authorization', `Bearer ${user.accessToken}`)
+        .expect(200);
+    } finally {
+      await first.close();
+    }
+  });
+});

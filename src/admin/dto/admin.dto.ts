@@ -10,6 +10,7 @@ import {
   IsOptional,
   Max,
   Min,
+  ValidateIf,
 } from 'class-validator';
 import { UserDto } from '../../auth/dto/token.dto.js';
 import { ROLES, type Role } from '../../users/user.js';
@@ -20,6 +21,8 @@ export class ListUsersQuery {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  // Redis ZRANGE takes 64-bit integers: `offset=1e20` answered 500.
+  @Max(Number.MAX_SAFE_INTEGER)
   offset: number = 0;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
@@ -37,7 +40,9 @@ export class UpdateUserDto {
     enum: ROLES,
     example: ['user', 'admin'],
   })
-  @IsOptional()
+  // Not @IsOptional(): that lets `null` through, and `{"roles": null}` stored a user without a
+  // roles array; after its next login every role check (`principal.roles.includes`) would throw: 500.
+  @ValidateIf((_, value: unknown) => value !== undefined)
   @IsArray()
   @ArrayUnique()
   @ArrayMaxSize(ROLES.length)
@@ -48,7 +53,7 @@ export class UpdateUserDto {
     example: true,
     description: 'A disabled account cannot log in; disabling ends its logins',
   })
-  @IsOptional()
+  @ValidateIf((_, value: unknown) => value !== undefined)
   @IsBoolean()
   disabled?: boolean;
 }

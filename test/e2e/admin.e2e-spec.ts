@@ -1,0 +1,533 @@
+import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import {
+  AUTH_MODES,
+  authAs,
+  Credentials,
+  expectEnded,
+  expectLive,
+  meStatus,
+  sessionKeyOf,
+  tokenKeyOf,
+  userLoginKeys,
+} from '../helpers/logins.js';
+import {
+  inspectRedis,
+  login,
+  LoggedIn,
+  PASSWORD,
+  registerAndLogin,
+  startApp,
+  TestApp,
+  uniqueName,
+} from '../helpers/test-app.js';
+
+interface PublicUser {
+  id: string;
+  username: string;
+  roles: string[];
+  disabled: boolean;
+  createdAt: string;
+}
+
+interface UserPage {
+  items: PublicUser[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+const USER_FIELDS = ['createdAt', 'disabled', 'id', 'roles', 'username'];
+
+describe('admin', () => {
+  const adminName = uniqueName('admin');
+  const adminPassword = `admin ${uniqueName('secret')} phrase`;
+  let t: TestApp;
+  let redis: Redis;
+  let admin: Credentials;
+
+  beforeAll(async () => {
+    t = await startApp({
+      ADMIN_USERNAME: adminName,
+      ADMIN_PASSWORD: adminPassword,
+    });
+    redis = inspectRedis();
+    admin = await login(t.server, adminName, adminPassword);
+  });
+  afterAll(async () => {
+    await t.close();
+    redis.disconnect();
+  });
+
+  function asAdmin(
+    method: 'get' | 'patch' | 'delete',
+    path: string,
+    mode: 'session' | 'bearer' = 'session',
+  ): request.Test {
+    return request(t.server)[method](path).set(authAs(mode, admin));
+  }
+
+  async function rolesSeenBy(
+    mode: 'session' | 'bearer',
+    c: Credentials,
+  ): Promise<number> {
+    return (await request(t.server).get('/admin/users').set(authAs(mode, c)))
+      .status;
+  }
+
+  it('creates the configured admin account at boot with the admin role', async () => {
+    for (const mode of AUTH_MODES) {
+      const me = await request(t.server)
+        .get('/admin/me')
+        .set(authAs(mode, admin))
+        .expect(200);
+      expect(me.body).toMatchObject({ username: adminName });
+      expect((me.body as PublicUser).roles).toContain('admin');
+    }
+  });
+
+  it('gives a new account the roles ["user"] and nothing more', async () => {
+    const user = await registerAndLogin(t.server);
+    const me = await request(t.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(200);
+    expect((me.body as PublicUser).roles).toEqual(['user']);
+  });
+
+  it.each(AUTH_MODES)(
+    'refuses a plain user the admin routes with 403 but serves /admin/me (%s)',
+    async (mode) => {
+      const user = await registerAndLogin(t.server);
+      const as = authAs(mode, user);
+      await request(t.server).get('/admin/users').set(as).expect(403);
+      await request(t.server)
+        .patch(`/admin/users/${user.userId}`)
+        .set(as)
+        .send({ roles: ['user', 'admin'] })
+        .expect(403);
+      await request(t.server)
+        .delete(`/admin/users/${user.userId}/sessions`)
+        .set(as)
+        .expect(403);
+      await request(t.server).get('/admin/me').set(as).expect(200);
+      // Still only a user, and still logged in.
+      const me = await request(t.server).get('/admin/me').set(as).expect(200);
+      expect((me.body as PublicUser).roles).toEqual(['user']);
+      await expectLive(t.server, user);
+    },
+  );
+
+  it('refuses the admin routes without a session or token', async () => {
+    await request(t.server).get('/admin/users').expect(401);
+    await request(t.server)
+      .patch(`/admin/users/${randomUUID()}`)
+      .send({ disabled: true })
+      .expect(401);
+    await request(t.server)
+      .delete(`/admin/users/${randomUUID()}/sessions`)
+      .expect(401);
+  });
+
+  it.each(AUTH_MODES)(
+    'pages through users by offset and limit with the total, never showing a hash (%s)',
+    async (mode) => {
+      const mine: string[] = [];
+      for (let i = 0; i < 3; i++)
+        mine.push((await registerAndLogin(t.server)).userId);
+
+      const first = await asAdmin('get', '/admin/users', mode).expect(200);
+      const firstPage = first.body as UserPage;
+      expect(firstPage.offset).toBe(0);
+      expect(firstPage.limit).toBe(20);
+      expect(firstPage.items.length).toBeLessThanOrEqual(20);
+      expect(firstPage.total).toBeGreaterThanOrEqual(4);
+
+      // Users are listed oldest first, so the newest three close the list.
+      const { total } = firstPage;
+      const tail = (
+        await asAdmin(
+          'get',
+          `/admin/users?offset=${total - 3}&limit=3`,
+          mode,
+        ).expect(200)
+      ).body as UserPage;
+      expect(tail).toMatchObject({ offset: total - 3, limit: 3 });
+      expect(tail.total).toBeGreaterThanOrEqual(total);
+      const window = (
+        await asAdmin(
+          'get',
+          `/admin/users?offset=${total - 10}&limit=10`,
+          mode,
+        ).expect(200)
+      ).body as UserPage;
+      expect(window.items.slice(7).map((u) => u.id)).toEqual(
+        tail.items.map((u) => u.id),
+      );
+      expect(window.items.map((u) => u.id)).toEqual(
+        expect.arrayContaining(mine),
+      );
+      const single = (
+        await asAdmin(
+          'get',
+          `/admin/users?offset=${total - 2}&limit=1`,
+          mode,
+        ).expect(200)
+      ).body as UserPage;
+      expect(single.items.map((u) => u.id)).toEqual([tail.items[1].id]);
+
+      const beyond = (
+        await asAdmin('get', `/admin/users?offset=${total + 5}&limit=5`, mode)
+      ).body as UserPage;
+      expect(beyond.items).toEqual([]);
+      expect(beyond.total).toBeGreaterThanOrEqual(total);
+
+      for (const item of window.items)
+        expect(Object.keys(item).sort()).toEqual(USER_FIELDS);
+      const raw = (
+        await asAdmin('get', `/admin/users?offset=${total - 10}&limit=10`, mode)
+      ).text;
+      expect(raw).not.toMatch(/scrypt|passwordHash|hash/i);
+    },
+  );
+
+  it('refuses bad paging parameters with 400', async () => {
+    for (const query of [
+      'offset=-1',
+      'offset=abc',
+      'offset=1.5',
+      'limit=0',
+      'limit=101',
+      'limit=-5',
+      'limit=ten',
+      'page=2',
+    ]) {
+      const res = await asAdmin('get', `/admin/users?${query}`);
+      expect({ query, status: res.status }).toEqual({ query, status: 400 });
+      expect(res.body).toMatchObject({ error: 'validation_failed' });
+    }
+  });
+
+  it('refuses a PATCH with unknown roles or fields with 400, and an unknown id with 404', async () => {
+    const user = await registerAndLogin(t.server);
+    for (const body of [
+      { roles: ['superuser'] },
+      { roles: ['user', 'root'] },
+      { roles: 'admin' },
+      { roles: ['user', 'user'] },
+      { disabled: 'yes' },
+      { username: 'renamed' },
+      { roles: ['user'], passwordHash: 'x' },
+    ]) {
+      const res = await asAdmin('patch', `/admin/users/${user.userId}`).send(
+        body,
+      );
+      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+    }
+    const after = await request(t.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(200);
+    expect(after.body).toMatchObject({
+      username: user.username,
+      roles: ['user'],
+    });
+
+    await asAdmin('patch', `/admin/users/${randomUUID()}`)
+      .send({ roles: ['user'] })
+      .expect(404);
+    await asAdmin('patch', '/admin/users/not-a-user-id')
+      .send({ roles: ['user'] })
+      .expect(400);
+  });
+
+  it("applies a granted and a revoked role on the very next request of the user's existing session and token", async () => {
+    const user = await registerAndLogin(t.server);
+    // A second login of the same user, used by token only.
+    const other = await login(t.server, user.username);
+    const credentials = [user, other];
+    for (const c of credentials) {
+      expect(await rolesSeenBy('session', c)).toBe(403);
+      expect(await rolesSeenBy('bearer', c)).toBe(403);
+    }
+    const before = await redis.pttl(tokenKeyOf(user.accessToken));
+
+    const granted = await asAdmin('patch', `/admin/users/${user.userId}`)
+      .send({ roles: ['user', 'admin'] })
+      .expect(200);
+    expect(granted.body).toMatchObject({
+      id: user.userId,
+      roles: ['user', 'admin'],
+      disabled: false,
+    });
+    for (const c of credentials) {
+      expect(await rolesSeenBy('session', c)).toBe(200);
+      expect(await rolesSeenBy('bearer', c)).toBe(200);
+    }
+    // The rewrite kept each key's expiry.
+    const after = await redis.pttl(tokenKeyOf(user.accessToken));
+    expect(after).toBeGreaterThan(0);
+    expect(after).toBeLessThanOrEqual(before);
+    expect(await redis.pttl(sessionKeyOf(user.cookie))).toBeGreaterThan(0);
+    // A token issued later by the session carries the new roles too.
+    const further = await request(t.server)
+      .post('/auth/token')
+      .set('Cookie', user.cookie)
+      .type('form')
+      .send({ username: user.username, password: PASSWORD })
+      .expect(200);
+    const furtherToken = (further.body as { access_token: string })
+      .access_token;
+    expect(
+      (
+        await request(t.server)
+          .get('/admin/users')
+          .set('Authorization', `Bearer ${furtherToken}`)
+      ).status,
+    ).toBe(200);
+
+    await asAdmin('patch', `/admin/users/${user.userId}`, 'bearer')
+      .send({ roles: ['user'] })
+      .expect(200);
+    for (const c of [...credentials, { ...user, accessToken: furtherToken }]) {
+      expect(await rolesSeenBy('session', c)).toBe(403);
+      expect(await rolesSeenBy('bearer', c)).toBe(403);
+    }
+    // Revoking a role ends nothing.
+    await expectLive(t.server, user);
+    await expectLive(t.server, other);
+    const me = await request(t.server)
+      .get('/admin/me')
+      .set('Authorization', `Bearer ${other.accessToken}`)
+      .expect(200);
+    expect((me.body as PublicUser).roles).toEqual(['user']);
+  });
+
+  it.each(AUTH_MODES)(
+    'disables an account: its logins end and it cannot log in, as with a bad password (%s)',
+    async (mode) => {
+      const user = await registerAndLogin(t.server);
+      const second = await login(t.server, user.username);
+      const bystander = await registerAndLogin(t.server);
+
+      const res = await asAdmin('patch', `/admin/users/${user.userId}`, mode)
+        .send({ disabled: true })
+        .expect(200);
+      expect(res.body).toMatchObject({ id: user.userId, disabled: true });
+      for (const c of [user, second]) {
+        await expectEnded(t.server, c);
+        expect(await redis.exists(sessionKeyOf(c.cookie))).toBe(0);
+        expect(await redis.exists(tokenKeyOf(c.accessToken))).toBe(0);
+      }
+      expect(await userLoginKeys(redis, user.userId)).toEqual([]);
+      await expectLive(t.server, bystander);
+
+      const disabled = await request(t.server)
+        .post('/auth/token')
+        .type('form')
+        .send({
+          grant_type: 'password',
+          username: user.username,
+          password: PASSWORD,
+        });
+      const badPassword = await request(t.server)
+        .post('/auth/token')
+        .type('form')
+        .send({
+          grant_type: 'password',
+          username: bystander.username,
+          password: 'not the right password',
+        });
+      expect(disabled.status).toBe(400);
+      expect(disabled.body).toEqual(badPassword.body);
+      expect(disabled.body).toMatchObject({ error: 'invalid_grant' });
+      expect(sessionCookieNames(disabled)).toEqual([]);
+
+      const enabled = await asAdmin(
+        'patch',
+        `/admin/users/${user.userId}`,
+        mode,
+      )
+        .send({ disabled: false })
+        .expect(200);
+      // Disabling and enabling again leaves the roles as they were.
+      expect(enabled.body).toMatchObject({ roles: ['user'], disabled: false });
+      const back = await login(t.server, user.username);
+      await expectLive(t.server, back);
+      const me = await request(t.server)
+        .get('/admin/me')
+        .set('Cookie', back.cookie)
+        .expect(200);
+      expect((me.body as PublicUser).roles).toEqual(['user']);
+      await request(t.server)
+        .get('/admin/users')
+        .set('Cookie', back.cookie)
+        .expect(403);
+    },
+  );
+
+  it('changes only the fields a PATCH names', async () => {
+    const user = await registerAndLogin(t.server);
+    await asAdmin('patch', `/admin/users/${user.userId}`)
+      .send({ roles: ['user', 'admin'] })
+      .expect(200);
+    const page = await asAdmin('patch', `/admin/users/${user.userId}`)
+      .send({})
+      .expect(200);
+    expect(page.body).toMatchObject({
+      roles: ['user', 'admin'],
+      disabled: false,
+    });
+    const stored = JSON.parse(
+      (await redis.get(`auth:{users}:user:${user.userId}`))!,
+    ) as Record<string, unknown>;
+    expect(stored).toMatchObject({ roles: ['user', 'admin'], disabled: false });
+    expect(typeof stored.passwordHash).toBe('string');
+  });
+
+  it.each(AUTH_MODES)(
+    'ends every login of a user through DELETE /admin/users/:id/sessions (%s)',
+    async (mode) => {
+      const user: LoggedIn = await registerAndLogin(t.server);
+      const second = await login(t.server, user.username);
+      const bystander = await registerAndLogin(t.server);
+      const res = await asAdmin(
+        'delete',
+        `/admin/users/${user.userId}/sessions`,
+        mode,
+      ).expect(200);
+      expect(res.body).toEqual({ ended: 2 });
+      await expectEnded(t.server, user);
+      await expectEnded(t.server, second);
+      expect(await userLoginKeys(redis, user.userId)).toEqual([]);
+      await expectLive(t.server, bystander);
+      await expectLive(t.server, admin);
+      // The account itself is untouched.
+      await expectLive(t.server, await login(t.server, user.username));
+
+      await asAdmin(
+        'delete',
+        `/admin/users/${randomUUID()}/sessions`,
+        mode,
+      ).expect(404);
+    },
+  );
+
+  it('keeps /admin/me open to any logged-in user in both modes', async () => {
+    const user = await registerAndLogin(t.server);
+    expect(await meStatus(t.server, 'session', user)).toBe(200);
+    expect(await meStatus(t.server, 'bearer', user)).toBe(200);
+  });
+
+  it('documents the admin routes in Swagger with their security and errors', async () => {
+    const doc = (await request(t.server).get('/docs-json').expect(200))
+      .body as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            security?: Record<string, unknown>[];
+            responses: Record<string, unknown>;
+            parameters?: { name: string; in: string }[];
+          }
+        >
+      >;
+    };
+    const routes: [string, string, string[]][] = [
+      ['/admin/users', 'get', ['200', '400', '401', '403']],
+      ['/admin/users/{id}', 'patch', ['200', '400', '401', '403', '404']],
+      [
+        '/admin/users/{id}/sessions',
+        'delete',
+        ['200', '400', '401', '403', '404'],
+      ],
+      ['/admin/me', 'get', ['200', '401']],
+    ];
+    for (const [path, method, statuses] of routes) {
+      const op = doc.paths[path]?.[method];
+      expect(op).toBeDefined();
+      const schemes = (op.security ?? []).flatMap((s) => Object.keys(s));
+      expect(schemes).toEqual(expect.arrayContaining(['oauth2', 'session']));
+      expect({ path, statuses: Object.keys(op.responses) }).toEqual({
+        path,
+        statuses: expect.arrayContaining(statuses),
+      });
+    }
+    const paging = doc.paths['/admin/users'].get.parameters ?? [];
+    expect(
+      paging
+        .filter((p) => p.in === 'query')
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['limit', 'offset']);
+    expect(doc.paths['/admin/me'].get.responses).not.toHaveProperty('403');
+  });
+});
+
+// Its own apps: the bearer strategy is registered on passport's process-wide instance, so
+// closing a second app would leave the first one checking tokens on a closed Redis client.
+describe('admin account seeding', () => {
+  it('creates the admin once and keeps its password when restarted with a different ADMIN_PASSWORD', async () => {
+    const username = uniqueName('admin');
+    const original = `admin ${uniqueName('secret')} phrase`;
+    const first = await startApp({
+      ADMIN_USERNAME: username,
+      ADMIN_PASSWORD: original,
+    });
+    await first.close();
+    const restarted = await startApp({
+      ADMIN_USERNAME: username,
+      ADMIN_PASSWORD: `other ${uniqueName('secret')} phrase`,
+    });
+    try {
+      const refused = await request(restarted.server)
+        .post('/auth/token')
+        .type('form')
+        .send({
+          grant_type: 'password',
+          username,
+          password: restarted.config.adminPassword,
+        });
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ error: 'invalid_grant' });
+      const again = await login(restarted.server, username, original);
+      const me = await request(restarted.server)
+        .get('/admin/me')
+        .set('Authorization', `Bearer ${again.accessToken}`)
+        .expect(200);
+      expect((me.body as PublicUser).roles).toContain('admin');
+      await request(restarted.server)
+        .get('/admin/users')
+        .set('Cookie', again.cookie)
+        .expect(200);
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('creates no admin when only one of ADMIN_USERNAME and ADMIN_PASSWORD is set', async () => {
+    const username = uniqueName('admin');
+    const app = await startApp({
+      ADMIN_USERNAME: username,
+      ADMIN_PASSWORD: '',
+    });
+    try {
+      const res = await request(app.server)
+        .post('/auth/register')
+        .send({ username, password: PASSWORD })
+        .expect(201);
+      expect(res.body).toMatchObject({ username });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+function sessionCookieNames(res: request.Response): string[] {
+  const raw = (res.headers['set-cookie'] as unknown as string[]) ?? [];
+  return raw
+    .filter((c) => c.startsWith('session=') && !c.startsWith('session=;'))
+    .map((c) => c.split('=')[0]);
+}

@@ -1,0 +1,189 @@
+import type { Server } from 'node:http';
+import request from 'supertest';
+import {
+  LoggedIn,
+  PASSWORD,
+  registerAndLogin,
+  startApp,
+  TestApp,
+  uniqueName,
+} from '../helpers/test-app.js';
+import { freePort, RedisProcess, sleep } from '../helpers/redis-process.js';
+
+/**
+ * A request that may not hang: supertest gives up after a few seconds, so a hung request fails
+ * the test instead of stalling it. This is a hang detector, not a latency requirement.
+ */
+const HANG_GUARD = { response: 5_000, deadline: 8_000 };
+
+type Probe = {
+  name: string;
+  send: (server: Server, user: LoggedIn) => request.Test;
+};
+
+/** One request of each kind the app serves: public, session, bearer, login, registration. */
+const PROBES: Probe[] = [
+  { name: 'GET /health', send: (s) => request(s).get('/health') },
+  {
+    name: 'GET /admin/me with a session cookie',
+    send: (s, u) => request(s).get('/admin/me').set('Cookie', u.cookie),
+  },
+  {
+    name: 'GET /admin/me with a bearer token',
+    send: (s, u) =>
+      request(s)
+        .get('/admin/me')
+        .set('Authorization', `Bearer ${u.accessToken}`),
+  },
+  {
+    name: 'POST /auth/token',
+    send: (s, u) =>
+      request(s).post('/auth/token').type('form').send({
+        grant_type: 'password',
+        username: u.username,
+        password: PASSWORD,
+      }),
+  },
+  {
+    name: 'POST /auth/register',
+    send: (s) =>
+      request(s)
+        .post('/auth/register')
+        .send({ username: uniqueName(), password: PASSWORD }),
+  },
+  {
+    name: 'GET / with a session cookie',
+    send: (s, u) => request(s).get('/').set('Cookie', u.cookie),
+  },
+];
+
+async function expectAllUnavailable(
+  server: Server,
+  user: LoggedIn,
+): Promise<void> {
+  for (const probe of PROBES) {
+    const res = await probe.send(server, user).timeout(HANG_GUARD);
+    expect({ probe: probe.name, status: res.status }).toEqual({
+      probe: probe.name,
+      status: 503,
+    });
+    expect({
+      probe: probe.name,
+      retryAfter: res.headers['retry-after'],
+    }).toEqual({
+      probe: probe.name,
+      retryAfter: expect.stringMatching(/^\d+$/),
+    });
+    expect(res.body).toMatchObject({ error: 'store_unavailable' });
+  }
+}
+
+/** Polls /health until it answers 200; the app must reconnect on its own. */
+async function waitUntilHealthy(
+  server: Server,
+  withinMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  let last = 0;
+  while (Date.now() < deadline) {
+    last = (await request(server).get('/health').timeout(HANG_GUARD)).status;
+    if (last === 200) return;
+    await sleep(100);
+  }
+  throw new Error(`/health still answered ${last} after ${withinMs} ms`);
+}
+
+// First: a failed boot leaves ioredis' 3 s connect timer behind, which the later tests outlast.
+describe('boot without Redis', () => {
+  it('refuses to start, naming REDIS_URL, when Redis is unreachable', async () => {
+    const port = await freePort();
+    await expect(
+      startApp({ REDIS_URL: `redis://127.0.0.1:${port}/0` }),
+    ).rejects.toThrow(/REDIS_URL/);
+  });
+});
+
+describe('Redis failure', () => {
+  let redis: RedisProcess;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    redis = await RedisProcess.start();
+    t = await startApp({ REDIS_URL: redis.url });
+  });
+
+  afterAll(async () => {
+    redis?.thaw();
+    await t?.close();
+    await redis?.kill();
+  });
+
+  // Each test leaves Redis however it likes; the next one starts against a live server.
+  afterEach(async () => {
+    redis.thaw();
+    if (!redis.running) await redis.start();
+    await waitUntilHealthy(t.server);
+  });
+
+  it('serves every kind of request while its Redis is up', async () => {
+    const user = await registerAndLogin(t.server);
+    await request(t.server).get('/health').expect(200, { status: 'ok' });
+    await request(t.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(200);
+    await request(t.server)
+      .get('/admin/me')
+      .set('Authorization', `Bearer ${user.accessToken}`)
+      .expect(200);
+  });
+
+  it('answers 503 with Retry-After to every kind of request once Redis is killed', async () => {
+    const user = await registerAndLogin(t.server);
+    await redis.kill();
+    await expectAllUnavailable(t.server, user);
+  });
+
+  it('answers 503 with Retry-After instead of hanging while Redis is frozen', async () => {
+    const user = await registerAndLogin(t.server);
+    redis.freeze();
+    await expectAllUnavailable(t.server, user);
+  });
+
+  it('keeps the session and token of a login made before a freeze once Redis thaws', async () => {
+    const user = await registerAndLogin(t.server);
+    redis.freeze();
+    await request(t.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .timeout(HANG_GUARD)
+      .expect(503);
+    redis.thaw();
+    await waitUntilHealthy(t.server);
+    await request(t.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(200);
+    await request(t.server)
+      .get('/admin/me')
+      .set('Authorization', `Bearer ${user.accessToken}`)
+      .expect(200);
+  });
+
+  it('recovers without a restart once a new Redis listens on the same port', async () => {
+    await redis.kill();
+    await request(t.server).get('/health').timeout(HANG_GUARD).expect(503);
+    await redis.start();
+    await waitUntilHealthy(t.server);
+    // The new server is empty: registering, logging in and both credentials work again.
+    const user = await registerAndLogin(t.server);
+    await request(t.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(200);
+    await request(t.server)
+      .get('/admin/me')
+      .set('Authorization', `Bearer ${user.accessToken}`)
+      .expect(200);
+  });
+});
