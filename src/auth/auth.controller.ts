@@ -228,14 +228,21 @@ export class AuthController {
     description: 'Wrong current password or a new password outside the policy',
     type: ErrorBody,
   })
+  @ApiTooManyRequestsResponse({
+    description:
+      'Too many wrong current passwords for this account or address; see Retry-After',
+    type: ErrorBody,
+  })
   async changePassword(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: ChangePasswordDto,
+    @Req() req: Request,
   ) {
     await this.auth.changePassword(
       principal,
       dto.currentPassword,
       dto.newPassword,
+      req.ip ?? '',
     );
     return { message: 'Password changed' };
   }

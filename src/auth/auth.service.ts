@@ -11,6 +11,12 @@ import { IssuedToken, LoginStore } from './login.store.js';
 import type { ClientInfo, LoginRecord, Principal } from './principal.js';
 import type { PasswordGrant } from './token-request.js';
 
+/** Errors that mean a wrong password was tried: they count towards the throttle. */
+const WRONG_PASSWORD_CODES: ReadonlySet<string> = new Set([
+  'invalid_grant',
+  'wrong_password',
+]);
+
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export interface StartedLogin {
@@ -35,17 +41,28 @@ export class AuthService {
     grant: PasswordGrant,
     address: string,
   ): Promise<User> {
-    await this.throttle.check(grant.username, address);
+    return this.underThrottle(grant.username, address, () =>
+      this.users.verifyCredentials(grant.username, grant.password),
+    );
+  }
+
+  /**
+   * Runs a password check behind the failed-login throttle: refused at once while the
+   * account or address is cooling down; a wrong password counts against both.
+   */
+  private async underThrottle<T>(
+    username: string,
+    address: string,
+    check: () => Promise<T>,
+  ): Promise<T> {
+    await this.throttle.check(username, address);
     try {
-      const user = await this.users.verifyCredentials(
-        grant.username,
-        grant.password,
-      );
-      await this.throttle.recordSuccess(grant.username);
-      return user;
+      const result = await check();
+      await this.throttle.recordSuccess(username);
+      return result;
     } catch (err) {
-      if (err instanceof DomainError && err.code === 'invalid_grant') {
-        await this.throttle.recordFailure(grant.username, address);
+      if (err instanceof DomainError && WRONG_PASSWORD_CODES.has(err.code)) {
+        await this.throttle.recordFailure(username, address);
       }
       throw err;
     }
@@ -152,17 +169,18 @@ export class AuthService {
     principal: Principal,
     currentPassword: string,
     newPassword: string,
+    address: string,
   ): Promise<void> {
     const user = await this.users.getById(principal.userId);
-    if (!(await this.users.verifyPassword(user, currentPassword))) {
-      throw new DomainError(
-        'validation_failed',
-        'The current password is wrong',
-        {
-          fields: ['currentPassword is wrong'],
-        },
-      );
-    }
+    // Throttled like a login, so a stolen session cannot guess the password at leisure.
+    await this.underThrottle(user.username, address, async () => {
+      if (!(await this.users.verifyPassword(user, currentPassword))) {
+        throw new DomainError(
+          'wrong_password',
+          'The current password is wrong',
+        );
+      }
+    });
     await this.users.changePassword(user.id, newPassword);
     await this.logins.endAll(user.id, principal.loginId);
   }

@@ -6,6 +6,7 @@ export type DomainErrorCode =
   | 'invalid_request'
   | 'unsupported_grant_type'
   | 'invalid_grant'
+  | 'wrong_password'
   | 'validation_failed'
   | 'username_taken'
   | 'unauthenticated'

@@ -14,6 +14,7 @@ export const HTTP_ERRORS: Record<DomainErrorCode, HttpMapping> = {
   invalid_request: { status: 400, oauth: true },
   unsupported_grant_type: { status: 400, oauth: true },
   invalid_grant: { status: 400, oauth: true },
+  wrong_password: { status: 400 },
   validation_failed: { status: 400 },
   username_taken: { status: 409 },
   unauthenticated: { status: 401, challenge: `Bearer realm="${AUTH_REALM}"` },

@@ -463,3 +463,48 @@ describe('headers and cookies', () => {
     }
   });
 });
+
+describe('password change guessing', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp({ LOGIN_FREE_FAILURES_PER_ACCOUNT: '2' });
+  });
+  afterAll(() => t.close());
+
+  it('throttles wrong current passwords like failed logins, so a stolen session cannot guess at leisure', async () => {
+    const user = await registerAndLogin(t.server);
+    const change = (currentPassword: string) =>
+      request(t.server)
+        .post('/auth/password')
+        .set('Authorization', `Bearer ${user.accessToken}`)
+        .send({ currentPassword, newPassword: 'plum-orbit-tundra-47' });
+    for (let i = 0; i < 2; i++) {
+      const res = await change('not the password').expect(400);
+      expect(res.body).toMatchObject({ error: 'wrong_password' });
+    }
+    const throttled = await change(PASSWORD).expect(429);
+    expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // Logging in to that account is throttled too: it is one bucket.
+    await request(t.server)
+      .post('/auth/token')
+      .type('form')
+      .send({ username: user.username, password: PASSWORD })
+      .expect(429);
+  });
+
+  it('does not count a refused new password as a guess', async () => {
+    const user = await registerAndLogin(t.server);
+    for (let i = 0; i < 3; i++) {
+      await request(t.server)
+        .post('/auth/password')
+        .set('Authorization', `Bearer ${user.accessToken}`)
+        .send({ currentPassword: PASSWORD, newPassword: 'password1' })
+        .expect(400);
+    }
+    await request(t.server)
+      .post('/auth/password')
+      .set('Authorization', `Bearer ${user.accessToken}`)
+      .send({ currentPassword: PASSWORD, newPassword: 'plum-orbit-tundra-47' })
+      .expect(200);
+  });
+});
