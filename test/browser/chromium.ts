@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { sessionKeyOf } from '../helpers/e2e.js';
 import { fileURLToPath } from 'node:url';
 import {
   chromium,
@@ -6,7 +7,6 @@ import {
   type BrowserContext,
   type Page,
 } from 'playwright-core';
-import { SessionStore } from '../../src/session/session.store.js';
 
 /** Debian's chromium; no browser is ever downloaded. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -72,14 +72,7 @@ export async function browserSessionCookie(
   return cookies.find((c) => c.name === name)?.value;
 }
 
-/**
- * The Redis key of the session a cookie names. The cookie value is `s:<sid>.<signature>`,
- * URL-encoded; the store keys sessions by the SHA-256 of the id.
- */
+/** The Redis key of the session a browser cookie value (`s:<sid>.<signature>`, URL-encoded) names. */
 export function sessionKeyOfCookie(value: string): string {
-  const signed = decodeURIComponent(value);
-  if (!signed.startsWith('s:'))
-    throw new Error(`not a signed cookie: ${value}`);
-  const sid = signed.slice(2, signed.lastIndexOf('.'));
-  return SessionStore.key(sid);
+  return sessionKeyOf(`session=${value}`);
 }

@@ -1,21 +1,10 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/redis-process.js';
 import { PASSWORD, uniqueName } from '../helpers/test-app.js';
 
 /** The production entry point, compiled and run as its own process, as `npm start` does. */
 const MAIN = 'dist/main.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function run(env: Record<string, string>): {
   child: ChildProcess;

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { signedCookie } from '../helpers/e2e.js';
 import request from 'supertest';
 import { newSessionId } from '../../src/session/session-id.js';
 import {
@@ -8,19 +9,9 @@ import {
   registerAndLogin,
   sessionCookie,
   startApp,
-  TEST_SESSION_SECRET,
   TestApp,
   uniqueName,
 } from '../helpers/test-app.js';
-
-/** A cookie value the way express-session signs it. */
-function signedCookie(sessionId: string, secret = TEST_SESSION_SECRET): string {
-  const signature = createHmac('sha256', secret)
-    .update(sessionId)
-    .digest('base64')
-    .replace(/=+$/, '');
-  return `session=${encodeURIComponent(`s:${sessionId}.${signature}`)}`;
-}
 
 describe('CSRF defence for cookie-authenticated writes', () => {
   let t: TestApp;

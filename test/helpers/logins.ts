@@ -1,9 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { hashSecret } from '../../src/common/secret-hash.js';
 import { redisKeys } from '../../src/redis/redis-keys.js';
+import { hashSecret } from '../../src/common/secret-hash.js';
 import { sessionCookie } from './test-app.js';
+import { sessionIdOf, sessionKeyOf, sleep, tokenKeyOf } from './e2e.js';
+
+export { sessionIdOf, sessionKeyOf, sleep, tokenKeyOf };
 
 /** The two ways a client authenticates: the session cookie, or the bearer token. */
 export type AuthMode = 'session' | 'bearer';
@@ -19,21 +22,6 @@ export function authAs(mode: AuthMode, c: Credentials): Record<string, string> {
   return mode === 'session'
     ? { Cookie: c.cookie }
     : { Authorization: `Bearer ${c.accessToken}` };
-}
-
-/** The session id inside a signed cookie `session=s%3A<id>.<signature>`. */
-export function sessionIdOf(cookie: string): string {
-  const value = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1));
-  if (!value.startsWith('s:')) throw new Error(`unsigned cookie: ${cookie}`);
-  return value.slice(2, value.lastIndexOf('.'));
-}
-
-export function sessionKeyOf(cookie: string): string {
-  return redisKeys.session(hashSecret(sessionIdOf(cookie)));
-}
-
-export function tokenKeyOf(accessToken: string): string {
-  return redisKeys.token(hashSecret(accessToken));
 }
 
 /** Every key under the user's `{u:<id>}` hash tag: login records and their index. */
@@ -131,10 +119,6 @@ export async function loginThroughPage(
   const cookie = sessionCookie(res);
   if (!cookie) throw new Error('login page set no session cookie');
   return cookie;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Polls `probe` every `intervalMs` until it returns a value other than undefined, or fails after `limitMs`. */
