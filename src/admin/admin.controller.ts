@@ -40,14 +40,8 @@ export class AdminController {
   @Authenticated()
   @ApiOperation({ summary: 'The current user' })
   @ApiOkResponse({ type: UserDto })
-  async me(@CurrentPrincipal() principal: Principal) {
-    const user = await this.auth.me(principal);
-    return {
-      id: user.id,
-      username: user.username,
-      roles: user.roles,
-      createdAt: user.createdAt,
-    };
+  me(@CurrentPrincipal() principal: Principal) {
+    return this.auth.me(principal);
   }
 
   @Get('users')

@@ -90,6 +90,7 @@ export class AuthService {
       username: user.username,
       roles: user.roles,
       loginId,
+      userCreatedAt: user.createdAt,
       expiresAt,
     };
     try {
@@ -118,6 +119,7 @@ export class AuthService {
       username: session.username,
       roles: session.roles,
       loginId: session.loginId,
+      userCreatedAt: session.userCreatedAt,
       via: 'session',
     };
   }
@@ -136,11 +138,19 @@ export class AuthService {
     await this.logins.end(principal.userId, principal.loginId);
   }
 
-  async me(principal: Principal): Promise<PublicUser> {
-    const user = await this.users.findById(principal.userId);
-    if (!user)
-      throw new DomainError('unauthenticated', 'The account no longer exists');
-    return toPublicUser(user);
+  /**
+   * The caller's account, from the credential's own snapshot (kept current by role changes),
+   * so the request needs no read beyond the credential check.
+   */
+  me(
+    principal: Principal,
+  ): Pick<PublicUser, 'id' | 'username' | 'roles' | 'createdAt'> {
+    return {
+      id: principal.userId,
+      username: principal.username,
+      roles: principal.roles,
+      createdAt: principal.userCreatedAt,
+    };
   }
 
   async listLogins(

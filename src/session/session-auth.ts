@@ -6,6 +6,8 @@ export interface SessionAuth {
   username: string;
   roles: Role[];
   loginId: string;
+  /** When the account was created (immutable). */
+  userCreatedAt: string;
   /** Absolute end of the login, epoch ms. */
   expiresAt: number;
 }

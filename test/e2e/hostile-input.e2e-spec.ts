@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { createHmac, randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { rawRequest } from '../helpers/raw-http.js';
+import { AppRedisCommands } from '../helpers/redis-monitor.js';
 import {
   inspectRedis,
   login,
@@ -996,59 +997,7 @@ async function keysCreatedBy(fn: () => Promise<unknown>): Promise<Set<string>> {
   return created;
 }
 
-/**
- * Every argument of every command this app's own Redis connection sends, seen through MONITOR.
- * Other test runs may share database 15; a new key counts against this suite only when this
- * app named it in a command, so their writes never fail it and none of ours go unnoticed.
- */
-class AppCommands {
-  private readonly args = new Set<string>();
-  private monitor?: Redis;
-  private appAddress = '';
-  private waiting?: { marker: string; resolve: () => void };
-
-  async start(): Promise<void> {
-    const info = await t.redis.client('INFO');
-    this.appAddress = /addr=(\S+)/.exec(info)?.[1] ?? '';
-    // monitor() opens a connection of its own; the client it was called on is not needed.
-    const base = inspectRedis();
-    this.monitor = await base.monitor();
-    base.disconnect();
-    this.monitor.on(
-      'monitor',
-      (_time: string, args: string[], source: string) => {
-        if (source !== this.appAddress) return;
-        for (const arg of args) this.args.add(arg);
-        if (this.waiting && args.includes(this.waiting.marker))
-          this.waiting.resolve();
-      },
-    );
-  }
-
-  /** Waits until MONITOR has shown every command the app sent so far. */
-  async flush(): Promise<void> {
-    const marker = `hostile-input-marker-${randomBytes(8).toString('hex')}`;
-    const seen = new Promise<void>((resolve) => {
-      this.waiting = { marker, resolve };
-    });
-    await t.redis.echo(marker);
-    await seen;
-  }
-
-  named(key: string): boolean {
-    return this.args.has(key);
-  }
-
-  clear(): void {
-    this.args.clear();
-  }
-
-  async stop(): Promise<void> {
-    this.monitor?.disconnect();
-  }
-}
-
-let appCommands: AppCommands;
+let appCommands: AppRedisCommands;
 
 interface Outcome {
   attack: string;
@@ -1219,7 +1168,7 @@ describe('hostile input on every route', () => {
     );
     port = Number(new URL(t.url).port);
     inspect = inspectRedis();
-    appCommands = new AppCommands();
+    appCommands = new AppRedisCommands(t.redis);
     await appCommands.start();
     fx.user = await registerAndLogin(t.server, USER_NAME);
     fx.leaver = await registerAndLogin(t.server);
@@ -1234,7 +1183,7 @@ describe('hostile input on every route', () => {
   });
 
   afterAll(async () => {
-    await appCommands?.stop();
+    appCommands?.stop();
     await inspect?.quit();
     await t?.close();
   });

@@ -1,0 +1,63 @@
+import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { inspectRedis } from './test-app.js';
+
+/**
+ * Every command one app's own Redis connection sends, seen through MONITOR. Other test runs
+ * may share the database; commands from any other connection are ignored.
+ */
+export class AppRedisCommands {
+  /** Each command as its arguments, name first (lower-cased). */
+  readonly commands: string[][] = [];
+  private readonly args = new Set<string>();
+  private monitor?: Redis;
+  private appAddress = '';
+  private waiting?: { marker: string; resolve: () => void };
+
+  constructor(private readonly app: Redis) {}
+
+  async start(): Promise<void> {
+    const info = await this.app.client('INFO');
+    this.appAddress = /addr=(\S+)/.exec(info)?.[1] ?? '';
+    // monitor() opens a connection of its own; the client it was called on is not needed.
+    const base = inspectRedis();
+    this.monitor = await base.monitor();
+    base.disconnect();
+    this.monitor.on(
+      'monitor',
+      (_time: string, args: string[], source: string) => {
+        if (source !== this.appAddress) return;
+        if (this.waiting && args.includes(this.waiting.marker)) {
+          this.waiting.resolve();
+          return;
+        }
+        this.commands.push([args[0].toLowerCase(), ...args.slice(1)]);
+        for (const arg of args) this.args.add(arg);
+      },
+    );
+  }
+
+  /** Waits until MONITOR has shown every command the app sent so far. */
+  async flush(): Promise<void> {
+    const marker = `monitor-marker-${randomBytes(8).toString('hex')}`;
+    const seen = new Promise<void>((resolve) => {
+      this.waiting = { marker, resolve };
+    });
+    await this.app.echo(marker);
+    await seen;
+  }
+
+  /** Whether the app named `key` in any command seen. */
+  named(key: string): boolean {
+    return this.args.has(key);
+  }
+
+  clear(): void {
+    this.args.clear();
+    this.commands.length = 0;
+  }
+
+  stop(): void {
+    this.monitor?.disconnect();
+  }
+}
