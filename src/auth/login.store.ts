@@ -157,19 +157,20 @@ export class LoginStore {
     const logins = await this.readAll(userId, ids);
     const live: LoginRecord[] = [];
     const dead: string[] = [];
-    // One EXISTS per key: the keys sit in different hash slots.
-    const checks = this.redis.pipeline();
-    const owners: number[] = [];
-    logins.forEach((login, i) =>
-      this.credentialKeys(login.fields).forEach((key) => {
-        checks.exists(key);
-        owners.push(i);
+    // One EXISTS per key, each on its own: sessions and tokens sit in different hash slots,
+    // and a Redis Cluster refuses a pipeline (or EXISTS a b) that spans slots.
+    const alive = await Promise.all(
+      logins.map(async (login) => {
+        const found = await Promise.all(
+          this.credentialKeys(login.fields).map((key) =>
+            this.redis.exists(key),
+          ),
+        );
+        return found.some((n) => n === 1);
       }),
     );
-    const results = owners.length ? ((await checks.exec()) ?? []) : [];
-    const alive = new Set(owners.filter((_, j) => results[j]?.[1] === 1));
     logins.forEach((login, i) => {
-      if (alive.has(i)) live.push(toLoginRecord(login.fields));
+      if (alive[i]) live.push(toLoginRecord(login.fields));
       else dead.push(login.id);
     });
     if (dead.length) await Promise.all(dead.map((id) => this.end(userId, id)));
@@ -205,12 +206,12 @@ export class LoginStore {
     return Object.keys(fields).length > 0 || taken.length > 0;
   }
 
-  /** One DEL per key: sessions and tokens live in other hash slots than the login. */
+  /**
+   * One DEL per key, each on its own: sessions and tokens live in other hash slots than the
+   * login and each other, and a Redis Cluster refuses a pipeline (or DEL a b) across slots.
+   */
   private async deleteKeys(keys: string[]): Promise<void> {
-    if (keys.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const k of keys) pipeline.del(k);
-    await pipeline.exec();
+    await Promise.all(keys.map((k) => this.redis.del(k)));
   }
 
   /** Ends every login of a user but `keepLoginId`. */
@@ -221,7 +222,10 @@ export class LoginStore {
     return targets.length;
   }
 
-  /** Rewrites the roles held in a user's live sessions and tokens, keeping their TTLs. */
+  /**
+   * Rewrites the roles held in a user's live sessions and tokens, keeping their TTLs. One
+   * GET and one SET per key, never batched: the keys sit in different hash slots.
+   */
   async updateRoles(userId: string, roles: Role[]): Promise<void> {
     const ids = await this.redis.zrange(redisKeys.logins(userId), 0, -1);
     const logins = await this.readAll(userId, ids);
@@ -246,6 +250,7 @@ export class LoginStore {
     ids: string[],
   ): Promise<{ id: string; fields: Record<string, string> }[]> {
     if (ids.length === 0) return [];
+    // A pipeline is safe here: every key is under the user's `{u:<userId>}` hash tag.
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hgetall(redisKeys.login(userId, id));
     const results = (await pipeline.exec()) ?? [];

@@ -246,3 +246,88 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('loadConfig: REDIS_CLUSTER_NODES', () => {
+  it('reads a comma-separated host:port seed list, trimming blanks', () => {
+    const config = loadConfig({
+      SESSION_SECRET: SECRET,
+      REDIS_CLUSTER_NODES: ' redis-1:7000, 10.0.0.5:7001 ,,[::1]:7002',
+    });
+    expect(config.redisClusterNodes).toEqual([
+      { host: 'redis-1', port: 7000 },
+      { host: '10.0.0.5', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(config.redisUrl).toBeUndefined();
+  });
+
+  it('uses a cluster instead of the embedded store, without the embedded-store warning', () => {
+    const config = loadConfig({
+      SESSION_SECRET: SECRET,
+      REDIS_CLUSTER_NODES: 'redis-1:7000',
+    });
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('treats an empty value as unset', () => {
+    for (const value of ['', '  ']) {
+      const config = loadConfig({ REDIS_CLUSTER_NODES: value });
+      expect(config.redisClusterNodes).toBeUndefined();
+      expect(config.warnings.join('\n')).toContain('REDIS_URL');
+    }
+  });
+
+  it.each([
+    'redis-1',
+    'redis-1:',
+    ':7000',
+    'redis-1:0',
+    'redis-1:65536',
+    'redis-1:70x',
+    'redis://redis-1:7000',
+    'redis-1:7000/0',
+    'redis-1 7000',
+    '::1:7000',
+    ',',
+    'redis-1:7000,bad',
+  ])('refuses REDIS_CLUSTER_NODES=%p with a ConfigError naming it', (value) => {
+    const error = configError({
+      SESSION_SECRET: SECRET,
+      REDIS_CLUSTER_NODES: value,
+    });
+    expect(error.variable).toBe('REDIS_CLUSTER_NODES');
+    expect(error.message).toContain('REDIS_CLUSTER_NODES');
+  });
+
+  it('refuses REDIS_URL and REDIS_CLUSTER_NODES together, naming both', () => {
+    const error = configError({
+      SESSION_SECRET: SECRET,
+      REDIS_URL: 'redis://127.0.0.1:6379/0',
+      REDIS_CLUSTER_NODES: '127.0.0.1:7000',
+    });
+    expect(error.message).toContain('REDIS_URL');
+    expect(error.message).toContain('REDIS_CLUSTER_NODES');
+  });
+
+  it('accepts a cluster in place of REDIS_URL in production', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      SESSION_SECRET: SECRET,
+      REDIS_CLUSTER_NODES: 'redis-1:7000,redis-2:7000',
+    });
+    expect(config.production).toBe(true);
+    expect(config.redisClusterNodes).toHaveLength(2);
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('requires REDIS_URL or REDIS_CLUSTER_NODES in production, naming both', () => {
+    const error = configError({
+      NODE_ENV: 'production',
+      SESSION_SECRET: SECRET,
+      REDIS_CLUSTER_NODES: '',
+    });
+    expect(error.variable).toBe('REDIS_URL');
+    expect(error.message).toContain('REDIS_URL');
+    expect(error.message).toContain('REDIS_CLUSTER_NODES');
+  });
+});

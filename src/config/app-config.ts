@@ -25,8 +25,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export class AppConfig {
   readonly production!: boolean;
   readonly port!: number;
-  /** Undefined means the embedded in-process store (development only). */
+  /** Undefined (and no cluster) means the embedded in-process store (development only). */
   readonly redisUrl?: string;
+  /** Seed nodes of a Redis Cluster; set instead of `redisUrl`, never together with it. */
+  readonly redisClusterNodes?: RedisNode[];
   /** The first signs new cookies; every one verifies, so a secret can be rotated. */
   readonly sessionSecrets!: string[];
   readonly sessionCookieName!: string;
@@ -53,6 +55,12 @@ export class AppConfig {
   constructor(values: AppConfig) {
     Object.assign(this, values);
   }
+}
+
+/** One `host:port` of REDIS_CLUSTER_NODES. */
+export interface RedisNode {
+  host: string;
+  port: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -135,16 +143,51 @@ function redisUrl(env: Env): string | undefined {
   return raw;
 }
 
+const CLUSTER_NODE_EXAMPLE = 'such as redis-1:6379 or 10.0.0.5:7000';
+
+/** REDIS_CLUSTER_NODES: comma-separated `host:port` seeds (IPv6 hosts in brackets); empty means unset. */
+function redisClusterNodes(env: Env): RedisNode[] | undefined {
+  const raw = env.REDIS_CLUSTER_NODES;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const entries = raw
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n.length > 0);
+  if (entries.length === 0)
+    throw new ConfigError(
+      'REDIS_CLUSTER_NODES',
+      `must list host:port nodes, ${CLUSTER_NODE_EXAMPLE}`,
+    );
+  return entries.map((entry) => {
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+)):(\d{1,5})$/.exec(
+      entry,
+    );
+    const port = match ? Number(match[3]) : 0;
+    if (!match || port < 1 || port > 65535)
+      throw new ConfigError(
+        'REDIS_CLUSTER_NODES',
+        `holds "${entry}", which is not a host:port ${CLUSTER_NODE_EXAMPLE}`,
+      );
+    return { host: match[1] ?? match[2], port };
+  });
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const production = env.NODE_ENV === 'production';
   const warnings: string[] = [];
 
   const url = redisUrl(env);
-  if (!url) {
+  const clusterNodes = redisClusterNodes(env);
+  if (url && clusterNodes)
+    throw new ConfigError(
+      'REDIS_CLUSTER_NODES',
+      'and REDIS_URL are both set; set only one of them',
+    );
+  if (!url && !clusterNodes) {
     if (production)
       throw new ConfigError(
         'REDIS_URL',
-        'is required when NODE_ENV=production',
+        'or REDIS_CLUSTER_NODES is required when NODE_ENV=production',
       );
     warnings.push(
       'REDIS_URL is not set: using the embedded in-process store. Data is lost on restart and not shared between instances.',
@@ -195,6 +238,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     production,
     port: integer(env, 'PORT', 3000, 0, 65535),
     redisUrl: url,
+    redisClusterNodes: clusterNodes,
     sessionSecrets,
     sessionCookieName,
     sessionIdleSeconds: integer(

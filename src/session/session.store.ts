@@ -24,18 +24,11 @@ export class SessionStore extends RedisStore {
       client: redis,
       prefix: redisKeys.session(''),
       disableTouch: true,
-      ttl: (sess: SessionData) =>
-        Math.ceil(this.ttlMs(sess.auth?.expiresAt ?? null) / 1000),
     });
   }
 
   static key(sessionId: string): string {
     return redisKeys.session(hashSecret(sessionId));
-  }
-
-  private ttlMs(deadline: number | null): number {
-    if (deadline === null) return 0;
-    return Math.min(this.idleSeconds * 1000, deadline - Date.now());
   }
 
   /** When the key should expire (epoch ms): one idle timeout from now, but never past the deadline. */

@@ -43,10 +43,17 @@ export class RedisProcess {
   private child?: ChildProcess;
   private frozen = false;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[] = [],
+  ) {}
 
-  static async start(port?: number): Promise<RedisProcess> {
-    const redis = new RedisProcess(port ?? (await freePort()));
+  /** `extraArgs` go on the redis-server command line after the defaults (e.g. cluster mode). */
+  static async start(
+    port?: number,
+    extraArgs: string[] = [],
+  ): Promise<RedisProcess> {
+    const redis = new RedisProcess(port ?? (await freePort()), extraArgs);
     await redis.start();
     return redis;
   }
@@ -73,6 +80,7 @@ export class RedisProcess {
         '',
         '--appendonly',
         'no',
+        ...this.extraArgs,
       ],
       { stdio: 'ignore' },
     );

@@ -1,0 +1,433 @@
+import { Cluster } from 'ioredis';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { redisKeys } from '../../src/redis/redis-keys.js';
+import { clearsCookie, waitUntil } from '../helpers/e2e.js';
+import {
+  AUTH_MODES,
+  authAs,
+  Credentials,
+  expectEnded,
+  expectLive,
+  meStatus,
+  sessionKeyOf,
+  tokenKeyOf,
+} from '../helpers/logins.js';
+import { RedisCluster } from '../helpers/redis-cluster.js';
+import { freePort, RedisProcess } from '../helpers/redis-process.js';
+import {
+  LoggedIn,
+  login,
+  PASSWORD,
+  register,
+  registerAndLogin,
+  startApp,
+  TestApp,
+  uniqueName,
+} from '../helpers/test-app.js';
+
+interface ListedLogin {
+  id: string;
+  current: boolean;
+}
+
+// First: a failed boot leaves ioredis' socket timers behind, which the later tests outlast.
+describe('booting against a Redis Cluster that is not usable', () => {
+  it('stops the boot with an error naming REDIS_CLUSTER_NODES when no node answers', async () => {
+    const port = await freePort();
+    await expect(
+      startApp({ REDIS_URL: '', REDIS_CLUSTER_NODES: `127.0.0.1:${port}` }),
+    ).rejects.toThrow(/Cannot connect to Redis Cluster at REDIS_CLUSTER_NODES/);
+  });
+
+  it('stops the boot with an error naming REDIS_CLUSTER_NODES when the cluster never becomes ok', async () => {
+    // A cluster-enabled node that serves no slots: it answers, but cluster_state stays fail.
+    const dir = mkdtempSync(join(tmpdir(), 'redis-cluster-'));
+    const node = await RedisProcess.start(undefined, [
+      '--cluster-enabled',
+      'yes',
+      '--cluster-port',
+      String(await freePort()),
+      '--cluster-config-file',
+      join(dir, 'nodes.conf'),
+      '--dir',
+      dir,
+    ]);
+    try {
+      await expect(
+        startApp({
+          REDIS_URL: '',
+          REDIS_CLUSTER_NODES: `127.0.0.1:${node.port}`,
+        }),
+      ).rejects.toThrow(
+        /Cannot connect to Redis Cluster at REDIS_CLUSTER_NODES/,
+      );
+    } finally {
+      await node.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+/**
+ * The whole service on a real 3-master Redis Cluster (REDIS_CLUSTER_NODES, REDIS_URL off).
+ * Sessions, tokens, each user's logins and the user records hash to different slots, so
+ * any pipeline, MULTI or multi-key command across them would fail here (GitHub issue 5).
+ */
+describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
+  const adminName = uniqueName('admin');
+  const adminPassword = `admin ${uniqueName('secret')} phrase`;
+  let cluster: RedisCluster;
+  let t: TestApp;
+  let redis: Cluster;
+  let admin: Credentials;
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start(3);
+    t = await startApp({
+      REDIS_URL: '',
+      REDIS_CLUSTER_NODES: cluster.seeds,
+      ADMIN_USERNAME: adminName,
+      ADMIN_PASSWORD: adminPassword,
+      LOGIN_FREE_FAILURES_PER_ACCOUNT: '2',
+    });
+    redis = cluster.client();
+    admin = await login(t.server, adminName, adminPassword);
+  }, 90_000);
+  afterAll(async () => {
+    await t?.close();
+    await cluster?.stop();
+  });
+
+  async function listLogins(
+    mode: 'session' | 'bearer',
+    c: Credentials,
+  ): Promise<ListedLogin[]> {
+    const res = await request(t.server)
+      .get('/auth/sessions')
+      .set(authAs(mode, c))
+      .expect(200);
+    return res.body as ListedLogin[];
+  }
+
+  /** The id of the caller's own login, as GET /auth/sessions marks it. */
+  async function loginIdOf(c: Credentials): Promise<string> {
+    const current = (await listLogins('bearer', c)).filter((l) => l.current);
+    expect(current).toHaveLength(1);
+    return current[0].id;
+  }
+
+  async function indexedLoginIds(userId: string): Promise<string[]> {
+    return (await redis.zrange(redisKeys.logins(userId), 0, -1)).sort();
+  }
+
+  it('boots on the cluster named by REDIS_CLUSTER_NODES and reports healthy', async () => {
+    expect(t.config.redisUrl).toBeUndefined();
+    expect(t.config.redisClusterNodes).toHaveLength(3);
+    expect(t.redis as unknown).toBeInstanceOf(Cluster);
+    await request(t.server).get('/health').expect(200, { status: 'ok' });
+  });
+
+  it('registers an account and refuses the same username again with 409', async () => {
+    const username = uniqueName();
+    const user = await register(t.server, username);
+    const again = await request(t.server)
+      .post('/auth/register')
+      .send({ username: username.toUpperCase(), password: PASSWORD })
+      .expect(409);
+    expect(again.body).toMatchObject({ error: 'username_taken' });
+    expect(await redis.get(redisKeys.username(username))).toBe(user.id);
+    expect(await redis.zscore(redisKeys.userList(), user.id)).not.toBeNull();
+  });
+
+  it.each(AUTH_MODES)(
+    'logs in at the token endpoint and serves /admin/me by %s',
+    async (mode) => {
+      const user = await registerAndLogin(t.server);
+      const res = await request(t.server)
+        .get('/admin/me')
+        .set(authAs(mode, user))
+        .expect(200);
+      expect(res.body).toMatchObject({
+        id: user.userId,
+        username: user.username,
+        roles: ['user'],
+      });
+      expect(await redis.exists(sessionKeyOf(user.cookie))).toBe(1);
+      expect(await redis.exists(tokenKeyOf(user.accessToken))).toBe(1);
+    },
+  );
+
+  it('lists both logins of a user and marks the current one, in both modes', async () => {
+    const first = await registerAndLogin(t.server);
+    const second = await login(t.server, first.username);
+    for (const mode of AUTH_MODES) {
+      const listed = await listLogins(mode, first);
+      expect(listed).toHaveLength(2);
+      expect(listed.filter((l) => l.current)).toHaveLength(1);
+    }
+    const firstId = await loginIdOf(first);
+    const secondId = await loginIdOf(second);
+    expect(firstId).not.toBe(secondId);
+    expect(await indexedLoginIds(first.userId)).toEqual(
+      [firstId, secondId].sort(),
+    );
+    // Listing ended nothing: both logins still work.
+    await expectLive(t.server, first);
+    await expectLive(t.server, second);
+  });
+
+  it('ends another login by id: its session and token stop working, those of the caller stay', async () => {
+    const caller = await registerAndLogin(t.server);
+    const other = await login(t.server, caller.username);
+    const otherId = await loginIdOf(other);
+    await request(t.server)
+      .delete(`/auth/sessions/${otherId}`)
+      .set(authAs('bearer', caller))
+      .expect(204);
+    await expectEnded(t.server, other);
+    await expectLive(t.server, caller);
+    expect(await redis.exists(sessionKeyOf(other.cookie))).toBe(0);
+    expect(await redis.exists(tokenKeyOf(other.accessToken))).toBe(0);
+    expect(await redis.exists(redisKeys.login(caller.userId, otherId))).toBe(0);
+    expect(await indexedLoginIds(caller.userId)).toEqual([
+      await loginIdOf(caller),
+    ]);
+    await request(t.server)
+      .delete(`/auth/sessions/${otherId}`)
+      .set(authAs('session', caller))
+      .expect(404);
+  });
+
+  it('ends every other login on a password change and keeps the current one', async () => {
+    const current = await registerAndLogin(t.server);
+    const others = [
+      await login(t.server, current.username),
+      await login(t.server, current.username),
+    ];
+    const newPassword = `${PASSWORD} renewed`;
+    await request(t.server)
+      .post('/auth/password')
+      .set(authAs('session', current))
+      .send({ currentPassword: PASSWORD, newPassword })
+      .expect(200);
+    for (const other of others) await expectEnded(t.server, other);
+    await expectLive(t.server, current);
+    expect(await indexedLoginIds(current.userId)).toEqual([
+      await loginIdOf(current),
+    ]);
+    await login(t.server, current.username, newPassword);
+  });
+
+  it('ends every login of the caller on logout-all', async () => {
+    const first = await registerAndLogin(t.server);
+    const second = await login(t.server, first.username);
+    await request(t.server)
+      .post('/auth/logout-all')
+      .set(authAs('bearer', second))
+      .expect(200);
+    await expectEnded(t.server, first);
+    await expectEnded(t.server, second);
+    expect(await indexedLoginIds(first.userId)).toEqual([]);
+  });
+
+  it('revokes every token of the login on logout, and leaves other logins alone', async () => {
+    const user = await registerAndLogin(t.server);
+    const bystander = await login(t.server, user.username);
+    // A further token for the same login, issued through its session.
+    const further = await request(t.server)
+      .post('/auth/token')
+      .set('Cookie', user.cookie)
+      .type('form')
+      .send({
+        grant_type: 'password',
+        username: user.username,
+        password: PASSWORD,
+      })
+      .expect(200);
+    const furtherToken = (further.body as { access_token: string })
+      .access_token;
+    expect(furtherToken).not.toBe(user.accessToken);
+    expect(
+      await meStatus(t.server, 'bearer', {
+        ...user,
+        accessToken: furtherToken,
+      }),
+    ).toBe(200);
+
+    await request(t.server)
+      .post('/auth/logout')
+      .set(authAs('bearer', user))
+      .expect(200, { message: 'Logged out' });
+    await expectEnded(t.server, user);
+    await expectEnded(t.server, { ...user, accessToken: furtherToken });
+    expect(await redis.exists(tokenKeyOf(furtherToken))).toBe(0);
+    await expectLive(t.server, bystander);
+  });
+
+  it('applies an admin role change on the next request of existing sessions and tokens', async () => {
+    const user = await registerAndLogin(t.server);
+    const adminListStatus = async (mode: 'session' | 'bearer') =>
+      (await request(t.server).get('/admin/users').set(authAs(mode, user)))
+        .status;
+    expect(await adminListStatus('session')).toBe(403);
+    expect(await adminListStatus('bearer')).toBe(403);
+
+    await request(t.server)
+      .patch(`/admin/users/${user.userId}`)
+      .set(authAs('bearer', admin))
+      .send({ roles: ['user', 'admin'] })
+      .expect(200);
+    expect(await adminListStatus('session')).toBe(200);
+    expect(await adminListStatus('bearer')).toBe(200);
+    // The rewrite kept the keys' expiry.
+    expect(await redis.pttl(sessionKeyOf(user.cookie))).toBeGreaterThan(0);
+    expect(await redis.pttl(tokenKeyOf(user.accessToken))).toBeGreaterThan(0);
+
+    await request(t.server)
+      .patch(`/admin/users/${user.userId}`)
+      .set(authAs('session', admin))
+      .send({ roles: ['user'] })
+      .expect(200);
+    expect(await adminListStatus('session')).toBe(403);
+    expect(await adminListStatus('bearer')).toBe(403);
+  });
+
+  it('ends every login of an account when an admin disables it, and refuses its password', async () => {
+    const user = await registerAndLogin(t.server);
+    const second = await login(t.server, user.username);
+    await request(t.server)
+      .patch(`/admin/users/${user.userId}`)
+      .set(authAs('session', admin))
+      .send({ disabled: true })
+      .expect(200);
+    await expectEnded(t.server, user);
+    await expectEnded(t.server, second);
+    expect(await indexedLoginIds(user.userId)).toEqual([]);
+    await request(t.server)
+      .post('/auth/token')
+      .type('form')
+      .send({
+        grant_type: 'password',
+        username: user.username,
+        password: PASSWORD,
+      })
+      .expect(400);
+  });
+
+  it('lists users for an admin, with paging', async () => {
+    const names = [uniqueName(), uniqueName()];
+    for (const name of names) await register(t.server, name);
+    const all = await request(t.server)
+      .get('/admin/users?offset=0&limit=100')
+      .set(authAs('bearer', admin))
+      .expect(200);
+    const body = all.body as {
+      items: { username: string }[];
+      total: number;
+    };
+    expect(body.total).toBe(body.items.length);
+    const usernames = body.items.map((u) => u.username);
+    expect(usernames).toEqual(expect.arrayContaining([adminName, ...names]));
+    const page = await request(t.server)
+      .get('/admin/users?offset=1&limit=1')
+      .set(authAs('session', admin))
+      .expect(200);
+    expect(page.body).toMatchObject({ offset: 1, limit: 1, total: body.total });
+    expect(
+      (page.body as { items: { username: string }[] }).items.map(
+        (u) => u.username,
+      ),
+    ).toEqual([usernames[1]]);
+  });
+
+  it('answers 429 with Retry-After once an account has used up its free failed logins', async () => {
+    const username = uniqueName();
+    await register(t.server, username);
+    const attempt = () =>
+      request(t.server)
+        .post('/auth/token')
+        .type('form')
+        .send({ grant_type: 'password', username, password: 'wrong password' });
+    // Each failure past the free ones doubles the wait, so a 429 must come within a few tries.
+    let throttled: request.Response | undefined;
+    for (let i = 0; i < 8 && !throttled; i++) {
+      const res = await attempt();
+      if (res.status === 429) throttled = res;
+      else expect(res.status).toBe(400);
+    }
+    expect(throttled?.headers['retry-after']).toMatch(/^\d+$/);
+    expect(throttled?.body).toMatchObject({ error: 'too_many_attempts' });
+    expect(
+      Number(
+        await redis.hget(redisKeys.loginFailuresOfAccount(username), 'count'),
+      ),
+    ).toBeGreaterThanOrEqual(2);
+  });
+
+  it('spreads sessions, tokens and login records over more than one node', async () => {
+    const users: LoggedIn[] = [];
+    for (let i = 0; i < 4; i++) users.push(await registerAndLogin(t.server));
+    const owners = new Set<number>();
+    for (const user of users) {
+      owners.add(await cluster.nodeOfKey(sessionKeyOf(user.cookie)));
+      owners.add(await cluster.nodeOfKey(tokenKeyOf(user.accessToken)));
+      owners.add(await cluster.nodeOfKey(redisKeys.logins(user.userId)));
+    }
+    expect(owners.size).toBeGreaterThan(1);
+    const perNode = await cluster.keysPerNode();
+    expect(perNode.filter((n) => n > 0).length).toBeGreaterThan(1);
+    // And every one of those logins still lists and works.
+    for (const user of users) {
+      expect(await listLogins('session', user)).toHaveLength(1);
+      await expectLive(t.server, user);
+    }
+  });
+
+  describe('with short lifetimes (SESSION_IDLE_SECONDS=2, TOKEN_TTL_SECONDS=1)', () => {
+    let short: TestApp;
+    beforeAll(async () => {
+      short = await startApp({
+        REDIS_URL: '',
+        REDIS_CLUSTER_NODES: cluster.seeds,
+        SESSION_IDLE_SECONDS: '2',
+        TOKEN_TTL_SECONDS: '1',
+      });
+    });
+    afterAll(() => short?.close());
+
+    it('ends a session left idle past the timeout, and prunes the lapsed login from the list', async () => {
+      const lapsed = await registerAndLogin(short.server);
+      await waitUntil(
+        async () =>
+          (await redis.exists(sessionKeyOf(lapsed.cookie))) === 0 &&
+          (await redis.exists(tokenKeyOf(lapsed.accessToken))) === 0,
+        'the idle session and the token to expire',
+      );
+      const res = await request(short.server)
+        .get('/admin/me')
+        .set('Cookie', lapsed.cookie)
+        .expect(401);
+      expect(clearsCookie(res, short.config.sessionCookieName)).toBe(true);
+
+      const fresh = await login(short.server, lapsed.username);
+      const listed = await listLoginsOn(short, fresh);
+      expect(listed).toHaveLength(1);
+      expect(listed[0].current).toBe(true);
+      expect(await indexedLoginIds(lapsed.userId)).toEqual([listed[0].id]);
+    });
+  });
+
+  async function listLoginsOn(
+    app: TestApp,
+    c: Credentials,
+  ): Promise<ListedLogin[]> {
+    const res = await request(app.server)
+      .get('/auth/sessions')
+      .set(authAs('session', c))
+      .expect(200);
+    return res.body as ListedLogin[];
+  }
+});
