@@ -17,12 +17,22 @@ const LAST_SEEN_CACHE_LIMIT = 10_000;
 
 // The scripts below touch only keys of one user, which share the `{u:<userId>}` hash tag.
 
-/** Adds a login id to the user's index; the index lives as long as the user's longest login. */
-const INDEX_LOGIN = `
+/**
+ * Writes a login record expiring at its deadline and adds it to the user's index, which lives
+ * as long as the user's longest login. ARGV: deadline, login id, then field/value pairs.
+ */
+const CREATE_LOGIN = `
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIREAT', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[1], last[2])
 return 1`;
+
+/** Updates a live login's last-seen time; never recreates an ended login's hash. */
+const MARK_SEEN = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[1]) end
+return 0`;
 
 /** Names a token on a login that still exists; never recreates an ended login's hash. */
 const ADD_TOKEN = `
@@ -64,28 +74,24 @@ export class LoginStore {
   ): Promise<string> {
     const loginId = randomBytes(16).toString('base64url');
     const now = new Date().toISOString();
-    const key = redisKeys.login(userId, loginId);
-    // Index first: an indexed id without a record is skipped, a record without an index entry could not be ended.
+    const fields = {
+      id: loginId,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: new Date(expiresAt).toISOString(),
+      userAgent: client.userAgent.slice(0, 256),
+      ip: client.ip,
+      [SESSION_FIELD]: sessionKey,
+    };
     await this.redis.eval(
-      INDEX_LOGIN,
-      1,
+      CREATE_LOGIN,
+      2,
       redisKeys.logins(userId),
+      redisKeys.login(userId, loginId),
       expiresAt,
       loginId,
+      ...Object.entries(fields).flat(),
     );
-    await this.redis
-      .multi()
-      .hset(key, {
-        id: loginId,
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt: new Date(expiresAt).toISOString(),
-        userAgent: client.userAgent.slice(0, 256),
-        ip: client.ip,
-        [SESSION_FIELD]: sessionKey,
-      })
-      .pexpireat(key, expiresAt)
-      .exec();
     return loginId;
   }
 
@@ -138,10 +144,9 @@ export class LoginStore {
     if (this.lastSeenWritten.size >= LAST_SEEN_CACHE_LIMIT)
       this.lastSeenWritten.clear();
     this.lastSeenWritten.set(loginId, now);
-    // HSET would recreate an ended login's hash without a TTL; the script only updates a live one.
     this.redis
       .eval(
-        "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[1]) end return 0",
+        MARK_SEEN,
         1,
         redisKeys.login(userId, loginId),
         new Date(now).toISOString(),
