@@ -136,8 +136,9 @@ export class AuthController {
     const html = prefersHtml(req);
     const current = req.session.auth;
     if (current) {
-      const token = await this.auth.tokenForSession(current);
+      // A browser has its session already and would only drop a new token.
       if (html) return res.redirect(303, LOGIN_PAGE_PATH);
+      const token = await this.auth.tokenForSession(current);
       return { message: 'Already logged in', ...tokenResponse(token) };
     }
     const user = await this.auth.verifyCredentials(grant, req.ip ?? '');
