@@ -13,6 +13,11 @@ import { DomainError } from './domain-error.js';
 import { AUTH_REALM, HTTP_ERRORS } from './http-errors.js';
 
 const RETRY_AFTER_UNAVAILABLE_SECONDS = 1;
+/** What a request gets when Redis is down or does not answer in time. */
+export const STORE_UNAVAILABLE = new DomainError(
+  'store_unavailable',
+  'The session store is unavailable',
+);
 const REDIRECTED_STATUSES = new Set([400, 401, 409, 413, 415, 429, 503]);
 
 /** Errors from body parsing and other middleware carry an http-errors status. */
@@ -120,15 +125,7 @@ export class DomainErrorFilter implements ExceptionFilter {
     }
     if (isRedisUnavailable(exception)) {
       this.logger.warn(`Store unavailable: ${(exception as Error).message}`);
-      return {
-        status: 503,
-        body: {
-          statusCode: 503,
-          error: 'store_unavailable',
-          message: 'The session store is unavailable',
-        },
-        headers: { 'Retry-After': String(RETRY_AFTER_UNAVAILABLE_SECONDS) },
-      };
+      return this.toHttp(STORE_UNAVAILABLE);
     }
     this.logger.error(
       exception instanceof Error

@@ -2,6 +2,10 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
 import type { Redis } from 'ioredis';
 import onHeaders from 'on-headers';
+import {
+  DomainErrorFilter,
+  STORE_UNAVAILABLE,
+} from '../common/domain-error.filter.js';
 import type { AppConfig } from '../config/app-config.js';
 import { newSessionId } from './session-id.js';
 import { SessionStore } from './session.store.js';
@@ -44,6 +48,8 @@ export function sessionMiddleware(
     cookie,
   });
 
+  // Middleware errors do not reach Nest's filters; the filter's mapping is used directly.
+  const errorFilter = new DomainErrorFilter();
   return (req: Request, res: Response, next: NextFunction) => {
     const hadCookie = hasCookie(req, config.sessionCookieName);
     handler(req, res, (err?: unknown) => {
@@ -54,11 +60,8 @@ export function sessionMiddleware(
         // Without a session object express-session would destroy the session when this
         // response ends (unset: 'destroy'); a store that failed to read must not lose it.
         delete (req as { sessionID?: string }).sessionID;
-        res.status(503).set('Retry-After', '1').json({
-          statusCode: 503,
-          error: 'store_unavailable',
-          message: 'The session store is unavailable',
-        });
+        const { status, body, headers } = errorFilter.toHttp(STORE_UNAVAILABLE);
+        res.status(status).set(headers).json(body);
         return;
       }
       if (hadCookie && !req.session.auth) {
