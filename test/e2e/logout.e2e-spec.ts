@@ -1,3 +1,4 @@
+import { expectLive } from '../helpers/logins.js';
 import request from 'supertest';
 import { redisKeys } from '../../src/redis/redis-keys.js';
 import {
@@ -130,14 +131,7 @@ describe('POST /auth/logout', () => {
       .post('/auth/logout')
       .set('Cookie', user.cookie)
       .expect(200);
-    await request(t.server)
-      .get('/admin/me')
-      .set('Cookie', other.cookie)
-      .expect(200);
-    await request(t.server)
-      .get('/admin/me')
-      .set('Authorization', `Bearer ${other.accessToken}`)
-      .expect(200);
+    await expectLive(t.server, other);
   });
 
   it('answers 401 without credentials and sets no cookie', async () => {

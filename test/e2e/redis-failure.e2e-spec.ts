@@ -1,3 +1,4 @@
+import { expectLive } from '../helpers/logins.js';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import {
@@ -128,14 +129,7 @@ describe('Redis failure', () => {
   it('serves every kind of request while its Redis is up', async () => {
     const user = await registerAndLogin(t.server);
     await request(t.server).get('/health').expect(200, { status: 'ok' });
-    await request(t.server)
-      .get('/admin/me')
-      .set('Cookie', user.cookie)
-      .expect(200);
-    await request(t.server)
-      .get('/admin/me')
-      .set('Authorization', `Bearer ${user.accessToken}`)
-      .expect(200);
+    await expectLive(t.server, user);
   });
 
   it('answers 503 with Retry-After to every kind of request once Redis is killed', async () => {
@@ -160,14 +154,7 @@ describe('Redis failure', () => {
       .expect(503);
     redis.thaw();
     await waitUntilHealthy(t.server);
-    await request(t.server)
-      .get('/admin/me')
-      .set('Cookie', user.cookie)
-      .expect(200);
-    await request(t.server)
-      .get('/admin/me')
-      .set('Authorization', `Bearer ${user.accessToken}`)
-      .expect(200);
+    await expectLive(t.server, user);
   });
 
   it('recovers without a restart once a new Redis listens on the same port', async () => {
@@ -177,13 +164,6 @@ describe('Redis failure', () => {
     await waitUntilHealthy(t.server);
     // The new server is empty: registering, logging in and both credentials work again.
     const user = await registerAndLogin(t.server);
-    await request(t.server)
-      .get('/admin/me')
-      .set('Cookie', user.cookie)
-      .expect(200);
-    await request(t.server)
-      .get('/admin/me')
-      .set('Authorization', `Bearer ${user.accessToken}`)
-      .expect(200);
+    await expectLive(t.server, user);
   });
 });
