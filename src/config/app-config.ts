@@ -29,6 +29,8 @@ export class AppConfig {
   readonly redisUrl?: string;
   /** Seed nodes of a Redis Cluster; set instead of `redisUrl`, never together with it. */
   readonly redisClusterNodes?: RedisNode[];
+  /** Redis Sentinel: the sentinels to ask, and the name of the master they watch. */
+  readonly redisSentinels?: { nodes: RedisNode[]; masterName: string };
   /** The first signs new cookies; every one verifies, so a secret can be rotated. */
   readonly sessionSecrets!: string[];
   readonly sessionCookieName!: string;
@@ -49,6 +51,8 @@ export class AppConfig {
   readonly loginFailureWindowSeconds!: number;
   readonly adminUsername?: string;
   readonly adminPassword?: string;
+  /** Prometheus metrics: off, on the main port for admins, or on a port of their own without auth. */
+  readonly metrics!: MetricsConfig;
   /** Boot-time notes for the log: insecure development defaults in use. */
   readonly warnings!: string[];
 
@@ -57,7 +61,11 @@ export class AppConfig {
   }
 }
 
-/** One `host:port` of REDIS_CLUSTER_NODES. */
+export type MetricsConfig =
+  | { enabled: false }
+  | { enabled: true; port?: number };
+
+/** One `host:port` of REDIS_CLUSTER_NODES or REDIS_SENTINELS. */
 export interface RedisNode {
   host: string;
   port: number;
@@ -145,9 +153,9 @@ function redisUrl(env: Env): string | undefined {
 
 const CLUSTER_NODE_EXAMPLE = 'such as redis-1:6379 or 10.0.0.5:7000';
 
-/** REDIS_CLUSTER_NODES: comma-separated `host:port` seeds (IPv6 hosts in brackets); empty means unset. */
-function redisClusterNodes(env: Env): RedisNode[] | undefined {
-  const raw = env.REDIS_CLUSTER_NODES;
+/** A comma-separated `host:port` list (IPv6 hosts in brackets); empty means unset. */
+function redisNodes(env: Env, name: string): RedisNode[] | undefined {
+  const raw = env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
   const entries = raw
     .split(',')
@@ -155,7 +163,7 @@ function redisClusterNodes(env: Env): RedisNode[] | undefined {
     .filter((n) => n.length > 0);
   if (entries.length === 0)
     throw new ConfigError(
-      'REDIS_CLUSTER_NODES',
+      name,
       `must list host:port nodes, ${CLUSTER_NODE_EXAMPLE}`,
     );
   return entries.map((entry) => {
@@ -165,11 +173,47 @@ function redisClusterNodes(env: Env): RedisNode[] | undefined {
     const port = match ? Number(match[3]) : 0;
     if (!match || port < 1 || port > 65535)
       throw new ConfigError(
-        'REDIS_CLUSTER_NODES',
+        name,
         `holds "${entry}", which is not a host:port ${CLUSTER_NODE_EXAMPLE}`,
       );
     return { host: match[1] ?? match[2], port };
   });
+}
+
+function redisSentinels(env: Env): AppConfig['redisSentinels'] {
+  const nodes = redisNodes(env, 'REDIS_SENTINELS');
+  const masterName = env.REDIS_SENTINEL_NAME?.trim() ?? '';
+  if (!nodes) {
+    if (masterName)
+      throw new ConfigError(
+        'REDIS_SENTINEL_NAME',
+        'is set without REDIS_SENTINELS',
+      );
+    return undefined;
+  }
+  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(masterName))
+    throw new ConfigError(
+      'REDIS_SENTINEL_NAME',
+      'must name the master the sentinels watch (letters, digits, "_", "." or "-") when REDIS_SENTINELS is set',
+    );
+  return { nodes, masterName };
+}
+
+/** METRICS: on (default) or off; METRICS_PORT: serve /metrics there, unauthenticated, instead of on PORT to admins. */
+function metrics(env: Env): MetricsConfig {
+  const raw = (env.METRICS ?? '').trim().toLowerCase();
+  if (raw === 'off' || raw === 'false' || raw === '0') {
+    if (env.METRICS_PORT)
+      throw new ConfigError('METRICS_PORT', 'is set while METRICS is off');
+    return { enabled: false };
+  }
+  if (raw !== '' && raw !== 'on' && raw !== 'true' && raw !== '1')
+    throw new ConfigError('METRICS', `must be on or off, got "${env.METRICS}"`);
+  if (!env.METRICS_PORT) return { enabled: true };
+  const port = integer(env, 'METRICS_PORT', 0, 1, 65535);
+  if (port === integer(env, 'PORT', 3000, 0, 65535))
+    throw new ConfigError('METRICS_PORT', 'must differ from PORT');
+  return { enabled: true, port };
 }
 
 export function loadConfig(env: Env = process.env): AppConfig {
@@ -177,17 +221,23 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const warnings: string[] = [];
 
   const url = redisUrl(env);
-  const clusterNodes = redisClusterNodes(env);
-  if (url && clusterNodes)
+  const clusterNodes = redisNodes(env, 'REDIS_CLUSTER_NODES');
+  const sentinels = redisSentinels(env);
+  const chosen = [
+    url && 'REDIS_URL',
+    clusterNodes && 'REDIS_CLUSTER_NODES',
+    sentinels && 'REDIS_SENTINELS',
+  ].filter(Boolean);
+  if (chosen.length > 1)
     throw new ConfigError(
-      'REDIS_CLUSTER_NODES',
-      'and REDIS_URL are both set; set only one of them',
+      chosen.join(' and '),
+      `are ${chosen.length === 2 ? 'both' : 'all'} set; set only one of them`,
     );
-  if (!url && !clusterNodes) {
+  if (chosen.length === 0) {
     if (production)
       throw new ConfigError(
         'REDIS_URL',
-        'or REDIS_CLUSTER_NODES is required when NODE_ENV=production',
+        'or REDIS_CLUSTER_NODES or REDIS_SENTINELS is required when NODE_ENV=production',
       );
     warnings.push(
       'REDIS_URL is not set: using the embedded in-process store. Data is lost on restart and not shared between instances.',
@@ -239,6 +289,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: integer(env, 'PORT', 3000, 0, 65535),
     redisUrl: url,
     redisClusterNodes: clusterNodes,
+    redisSentinels: sentinels,
     sessionSecrets,
     sessionCookieName,
     sessionIdleSeconds: integer(
@@ -283,6 +334,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel,
     adminUsername,
     adminPassword,
+    metrics: metrics(env),
     warnings,
   });
 }

@@ -1,0 +1,10 @@
+import express from 'express';
+import session from 'express-session';
+import { RedisStore } from 'connect-redis';
+import { Redis } from 'ioredis';
+const redis = new Redis('redis://127.0.0.1:6379/14');
+const app = express();
+app.use(session({ store: new RedisStore({ client: redis }), secret: 'ref-secret-0123456789', resave: false, saveUninitialized: false, cookie: { maxAge: 900000, httpOnly: true, sameSite: 'lax' } }));
+app.post('/login', (req, res, next) => { req.session.regenerate((e) => { if (e) return next(e); req.session.user = { id: 'u1', username: 'alice', roles: ['user'] }; req.session.save((e2) => e2 ? next(e2) : res.json({ ok: true })); }); });
+app.get('/me', (req, res) => { if (!req.session.user) return res.status(401).json({ error: 'unauthorized' }); res.json(req.session.user); });
+app.listen(Number(process.env.PORT), '127.0.0.1');
