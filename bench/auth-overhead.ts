@@ -1,303 +1,392 @@
 /**
- * What authentication costs per request: requests/second of GET /admin/me through a session
- * cookie and through a bearer token, side by side with GET /health (public, one Redis PING)
- * as the baseline, plus the Redis commands each variant issues per request.
+ * What the service's authentication costs, measured against the plain express-session stack a
+ * user would otherwise write (bench/reference-app.ts). `npm run bench` builds the service,
+ * starts a throwaway redis-server, the service and the reference app as child processes, and
+ * drives them with autocannon from this process:
  *
- * The parent process boots the real app (createApp, real Redis, database 15) on 127.0.0.1:0;
- * a child process generates the load, so client and server do not share one event loop.
- * Rounds interleave the variants in rotating order so machine noise hits all of them alike.
+ * - throughput and latency of each variant, in interleaved rounds of rotating order so machine
+ *   noise hits every variant alike; ratios are taken per round, then the median;
+ * - Redis commands per request, from INFO commandstats around a fixed number of requests;
+ * - a login storm: session reads at a fixed rate while logins saturate password hashing;
+ * - the service's RSS before and after many logins.
  *
- *   npm run bench            (REDIS_URL, BENCH_ROUNDS, BENCH_REQUESTS, BENCH_CONCURRENCY optional)
+ * It prints a table and writes docs/BENCHMARKS.md and docs/benchmarks.svg. Settings: see
+ * bench/lib/settings.ts (BENCH_ROUNDS, BENCH_DURATION, BENCH_LOGINS, ...).
  */
-import 'reflect-metadata';
-import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
-import { createApp } from '../src/app.setup.js';
-import { loadConfig } from '../src/config/app-config.js';
+import { cpus, release, totalmem, type } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BenchRedis, type CommandCount } from './lib/bench-redis.js';
+import {
+  drive,
+  expectAllSucceeded,
+  type LoadResult,
+  type Target,
+} from './lib/load.js';
+import { residentMiB, stopChild } from './lib/processes.js';
+import { writeReport, consoleReport } from './lib/report.js';
+import {
+  median,
+  type BenchResults,
+  type Machine,
+  type MemoryResult,
+  type StormResult,
+  type VariantName,
+  type VariantSummary,
+} from './lib/results.js';
+import {
+  referenceCookie,
+  referenceLoginBody,
+  SERVICE_DATABASE,
+  serviceCredentials,
+  startReferenceApp,
+  startService,
+  tokenRequestBody,
+  type Server,
+} from './lib/servers.js';
+import { readSettings, type Settings } from './lib/settings.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/15';
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 400);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-/** Requests per variant for counting Redis commands; the count is repeated and the minimum kept. */
-const COUNT_REQUESTS = 200;
-const COUNT_REPEATS = 3;
+const STRAGGLER_PAUSE_MS = 250;
+const startedAt = Date.now();
+
+/** A progress line with the time since start, so a slow phase shows. */
+function progress(message: string): void {
+  const seconds = Math.round((Date.now() - startedAt) / 1000);
+  const clock = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+  console.log(`[${clock}] ${message}`);
+}
 
 interface Variant {
-  name: 'baseline' | 'session' | 'bearer';
-  path: string;
-  headers: Record<string, string>;
+  name: VariantName;
+  request: string;
+  target: Target;
+  connections: number;
+  baseline: VariantName;
+  /** Logins keep hashing after the load generator hangs up; the next variant must wait. */
+  isLogin: boolean;
 }
 
-interface ClientSetup {
-  base: string;
-  cookie: string;
-  token: string;
+interface Stack {
+  redis: BenchRedis;
+  service: Server;
+  reference: Server;
+  variants: Variant[];
 }
 
-interface Report {
-  rounds: Record<Variant['name'], number>[];
-  commandsPerRequest: Record<Variant['name'], number>;
-  commandBreakdown: Record<Variant['name'], Record<string, number>>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Load generator (child process)
-
-function variants(setup: ClientSetup): Variant[] {
+function defineVariants(
+  service: string,
+  reference: string,
+  credentials: { cookie: string; token: string; referenceCookie: string },
+  settings: Settings,
+): Variant[] {
+  const read = (
+    name: VariantName,
+    request: string,
+    target: Target,
+  ): Variant => ({
+    name,
+    request,
+    target,
+    connections: settings.connections,
+    baseline: 'reference',
+    isLogin: false,
+  });
+  const login = (name: VariantName, request: string, target: Target) => ({
+    name,
+    request,
+    target: { ...target, method: 'POST' as const },
+    connections: settings.loginConnections,
+    baseline: 'reference-login' as const,
+    isLogin: true,
+  });
   return [
-    { name: 'baseline', path: '/health', headers: {} },
-    { name: 'session', path: '/admin/me', headers: { Cookie: setup.cookie } },
-    {
-      name: 'bearer',
-      path: '/admin/me',
-      headers: { Authorization: `Bearer ${setup.token}` },
-    },
+    read('reference', 'reference app: GET /me, connect.sid cookie', {
+      url: `${reference}/me`,
+      headers: { cookie: credentials.referenceCookie },
+    }),
+    read('anonymous', 'GET /health, no credentials', {
+      url: `${service}/health`,
+    }),
+    read('session', 'GET /admin/me, session cookie', {
+      url: `${service}/admin/me`,
+      headers: { cookie: credentials.cookie },
+    }),
+    read('bearer', 'GET /admin/me, bearer token', {
+      url: `${service}/admin/me`,
+      headers: { authorization: `Bearer ${credentials.token}` },
+    }),
+    login('reference-login', 'reference app: POST /login (JSON)', {
+      url: `${reference}/login`,
+      json: referenceLoginBody(),
+    }),
+    login('login', 'POST /auth/token, password grant (JSON)', {
+      url: `${service}/auth/token`,
+      json: tokenRequestBody(),
+    }),
   ];
 }
 
-function get(agent: Agent, base: string, variant: Variant): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${base}${variant.path}`,
-      { agent, headers: variant.headers },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.setTimeout(10_000, () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Sends `total` requests over `CONCURRENCY` keep-alive connections; returns requests/second. */
-async function burst(
-  agent: Agent,
-  base: string,
-  variant: Variant,
-  total: number,
-): Promise<number> {
-  let next = 0;
-  const started = process.hrtime.bigint();
-  const worker = async () => {
-    while (next < total) {
-      next++;
-      const status = await get(agent, base, variant);
-      if (status !== 200)
-        throw new Error(`${variant.name}: ${variant.path} answered ${status}`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return total / seconds;
-}
-
-async function commandStats(redis: Redis): Promise<Map<string, number>> {
-  const info = await redis.info('commandstats');
-  const stats = new Map<string, number>();
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    stats.set(match[1], Number(match[2]));
+/** One request per variant before measuring: a variant that fails would measure the error path. */
+async function checkVariantsAnswer(variants: Variant[]): Promise<void> {
+  for (const variant of variants) {
+    const result = await drive(variant.target, { connections: 1, amount: 1 });
+    expectAllSucceeded(`${variant.name} (first request)`, result);
   }
-  return stats;
+}
+
+/** Fills `stack` as it goes, so whatever started is stopped even if a later step fails. */
+async function startStack(
+  stack: Partial<Stack>,
+  settings: Settings,
+): Promise<Stack> {
+  const redis = (stack.redis = await BenchRedis.start());
+  const service = (stack.service = await startService(redis));
+  const reference = (stack.reference = await startReferenceApp(redis));
+  const credentials = {
+    ...(await serviceCredentials(service.base)),
+    referenceCookie: await referenceCookie(reference.base),
+  };
+  stack.variants = defineVariants(
+    service.base,
+    reference.base,
+    credentials,
+    settings,
+  );
+  await checkVariantsAnswer(stack.variants);
+  return stack as Stack;
+}
+
+async function stopStack(stack: Partial<Stack>): Promise<void> {
+  if (stack.service) await stopChild(stack.service.child);
+  if (stack.reference) await stopChild(stack.reference.child);
+  await stack.redis?.stop();
 }
 
 /**
- * Redis commands per request, from INFO commandstats around a fixed number of requests. The
- * stats are server-wide, so other clients can only add to a count: the lowest of a few
- * repeats is kept. INFO itself is left out.
+ * Logins cut off at the end of a timed run are still being hashed on the server. Any of them
+ * started at most about one p99 ago, so waiting that long keeps them out of the next variant.
  */
-async function commandsPerRequest(
-  redis: Redis,
-  agent: Agent,
-  base: string,
+async function settleAfter(
   variant: Variant,
-): Promise<{ perRequest: number; breakdown: Record<string, number> }> {
-  let best:
-    { perRequest: number; breakdown: Record<string, number> } | undefined;
-  for (let i = 0; i < COUNT_REPEATS; i++) {
-    const before = await commandStats(redis);
-    await burst(agent, base, variant, COUNT_REQUESTS);
-    const after = await commandStats(redis);
-    const breakdown: Record<string, number> = {};
-    let total = 0;
-    for (const [command, calls] of after) {
-      if (command === 'info') continue;
-      const delta = calls - (before.get(command) ?? 0);
-      if (delta > 0) {
-        breakdown[command] = delta / COUNT_REQUESTS;
-        total += delta;
-      }
-    }
-    const perRequest = total / COUNT_REQUESTS;
-    if (!best || perRequest < best.perRequest) best = { perRequest, breakdown };
-  }
-  return best!;
+  result: LoadResult,
+): Promise<void> {
+  if (variant.isLogin) await sleep(result.p99Ms + STRAGGLER_PAUSE_MS);
 }
 
-async function runClient(setup: ClientSetup): Promise<Report> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const all = variants(setup);
-  // Warm-up: JIT, connection pool, Redis connection.
-  for (const variant of all) await burst(agent, setup.base, variant, 500);
-  const rounds: Report['rounds'] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const result = {} as Record<Variant['name'], number>;
-    // Rotate the order each round, so no variant always runs first or last.
-    for (let i = 0; i < all.length; i++) {
-      const variant = all[(round + i) % all.length];
-      result[variant.name] = await burst(agent, setup.base, variant, REQUESTS);
+async function runVariant(
+  variant: Variant,
+  seconds: number,
+): Promise<LoadResult> {
+  const result = await drive(variant.target, {
+    connections: variant.connections,
+    durationSeconds: seconds,
+  });
+  expectAllSucceeded(variant.name, result);
+  await settleAfter(variant, result);
+  return result;
+}
+
+function rotate<T>(items: T[], by: number): T[] {
+  const shift = by % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+/** Round r runs the variants starting from the r-th, so none always runs first or last. */
+async function measureRounds(
+  variants: Variant[],
+  settings: Settings,
+): Promise<Map<VariantName, LoadResult[]>> {
+  progress(`warm-up: every variant for ${settings.durationSeconds} s`);
+  for (const variant of variants)
+    await runVariant(variant, settings.durationSeconds);
+  const results = new Map<VariantName, LoadResult[]>(
+    variants.map((v) => [v.name, []]),
+  );
+  for (let round = 0; round < settings.rounds; round++) {
+    const line: string[] = [];
+    for (const variant of rotate(variants, round)) {
+      const result = await runVariant(variant, settings.durationSeconds);
+      results.get(variant.name)!.push(result);
+      line.push(`${variant.name} ${result.requestsPerSecond.toFixed(1)}`);
     }
-    rounds.push(result);
+    progress(
+      `round ${round + 1}/${settings.rounds} (req/s): ${line.join(', ')}`,
+    );
   }
-  const redis = new Redis(REDIS_URL);
-  const commandsPerRequestByVariant = {} as Report['commandsPerRequest'];
-  const commandBreakdown = {} as Report['commandBreakdown'];
-  for (const variant of all) {
-    const counted = await commandsPerRequest(redis, agent, setup.base, variant);
-    commandsPerRequestByVariant[variant.name] = counted.perRequest;
-    commandBreakdown[variant.name] = counted.breakdown;
-  }
-  await redis.quit();
-  agent.destroy();
+  return results;
+}
+
+/**
+ * A fixed number of requests, so none is cut off mid-flight. The pauses let stragglers of the
+ * previous run, and commands that follow a response (a store touch after res.end), land on
+ * the right side of the readings.
+ */
+async function countCommands(
+  redis: BenchRedis,
+  variant: Variant,
+  requests: number,
+): Promise<CommandCount> {
+  await sleep(STRAGGLER_PAUSE_MS);
+  return redis.countCommands(requests, async () => {
+    const result = await drive(variant.target, {
+      connections: variant.connections,
+      amount: requests,
+    });
+    expectAllSucceeded(`${variant.name} (counting Redis commands)`, result);
+    await sleep(STRAGGLER_PAUSE_MS);
+  });
+}
+
+function summarise(
+  variant: Variant,
+  rounds: Map<VariantName, LoadResult[]>,
+  commands: CommandCount,
+): VariantSummary {
+  const own = rounds.get(variant.name)!;
+  const baseline = rounds.get(variant.baseline)!;
+  // Ratios per round, then the median: a slow moment of the machine hits both sides of a ratio.
+  const ratios = own.map(
+    (result, i) => result.requestsPerSecond / baseline[i].requestsPerSecond,
+  );
   return {
-    rounds,
-    commandsPerRequest: commandsPerRequestByVariant,
-    commandBreakdown,
+    name: variant.name,
+    request: variant.request,
+    connections: variant.connections,
+    baseline: variant.baseline,
+    requestsPerSecond: median(own.map((r) => r.requestsPerSecond)),
+    ratio: median(ratios),
+    p50Ms: median(own.map((r) => r.p50Ms)),
+    p99Ms: median(own.map((r) => r.p99Ms)),
+    non2xx: own.reduce((sum, r) => sum + r.non2xx, 0),
+    roundsPerSecond: own.map((r) => r.requestsPerSecond),
+    commands,
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Server and report (parent process)
-
-const PASSWORD = 'bench passphrase, long enough 4711';
-
-async function post(
-  base: string,
-  path: string,
-  body: Record<string, string>,
-): Promise<Response> {
-  return fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+function variantNamed(variants: Variant[], name: VariantName): Variant {
+  return variants.find((v) => v.name === name)!;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+/** Session reads at a fixed rate, first on an idle service, then during a login storm. */
+async function loginStorm(
+  variants: Variant[],
+  settings: Settings,
+): Promise<StormResult> {
+  const login = variantNamed(variants, 'login');
+  const read = variantNamed(variants, 'session');
+  const readShape = {
+    connections: settings.stormReadConnections,
+    durationSeconds: settings.stormSeconds,
+    overallRate: settings.stormReadRate,
+  };
+  progress(
+    `login storm: ${settings.stormSeconds} s quiet, then ${settings.stormSeconds} s storm`,
+  );
+  const quietReads = await drive(read.target, readShape);
+  expectAllSucceeded('storm reads (quiet)', quietReads);
+  const [logins, reads] = await Promise.all([
+    drive(login.target, {
+      connections: settings.stormLoginConnections,
+      durationSeconds: settings.stormSeconds,
+    }),
+    drive(read.target, readShape),
+  ]);
+  expectAllSucceeded('storm logins', logins);
+  expectAllSucceeded('storm reads', reads);
+  await settleAfter(login, logins);
+  return { logins, reads, quietReads };
 }
 
-function printReport(report: Report): void {
-  const names = ['baseline', 'session', 'bearer'] as const;
-  const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(8);
-  console.log(
-    `\nGET /health (baseline) vs GET /admin/me by session cookie and by bearer token`,
-  );
-  console.log(
-    `${ROUNDS} interleaved rounds x ${REQUESTS} requests per variant, ${CONCURRENCY} keep-alive connections\n`,
-  );
-  console.log('round   baseline  session   bearer   (requests/second)');
-  report.rounds.forEach((round, i) =>
-    console.log(
-      `${String(i + 1).padStart(5)} ${names.map((n) => fmt(round[n])).join(' ')}`,
-    ),
-  );
-  const med = (name: (typeof names)[number]) =>
-    median(report.rounds.map((r) => r[name]));
-  console.log(`median ${names.map((n) => fmt(med(n))).join(' ')}\n`);
-  // Ratios per round, then the median: noise common to a round cancels out.
-  const ratio = (name: 'session' | 'bearer') =>
-    median(report.rounds.map((r) => r[name] / r.baseline));
-  console.log(`session / baseline: ${ratio('session').toFixed(2)}`);
-  console.log(`bearer  / baseline: ${ratio('bearer').toFixed(2)}\n`);
-  console.log(
-    'Redis commands per request (INFO commandstats, lowest of 3 x 200 requests):',
-  );
-  for (const name of names) {
-    const breakdown = Object.entries(report.commandBreakdown[name])
-      .map(([cmd, n]) => `${cmd} ${n.toFixed(2)}`)
-      .join(', ');
-    console.log(
-      `  ${name.padEnd(8)} ${report.commandsPerRequest[name].toFixed(2)}  (${breakdown})`,
+/**
+ * RSS before and after many logins, each a new session. Sessions live in Redis, so the
+ * process should not grow with them. The service logins double as its Redis command count.
+ */
+async function memoryAndLoginCommands(
+  stack: Stack,
+  settings: Settings,
+): Promise<{ memory: MemoryResult; commands: CommandCount }> {
+  const pid = stack.service.child.pid;
+  const login = variantNamed(stack.variants, 'login');
+  progress(`memory: ${settings.logins} logins`);
+  const keysBefore = await stack.redis.keyCount(SERVICE_DATABASE);
+  const startMiB = await residentMiB(pid);
+  const commands = await countCommands(stack.redis, login, settings.logins);
+  const afterLoginsMiB = await residentMiB(pid);
+  await sleep(settings.memoryPauseSeconds * 1000);
+  const afterPauseMiB = await residentMiB(pid);
+  const memory = {
+    logins: settings.logins,
+    startMiB,
+    afterLoginsMiB,
+    afterPauseMiB,
+    keysBefore,
+    keysAfter: await stack.redis.keyCount(SERVICE_DATABASE),
+  };
+  return { memory, commands };
+}
+
+async function describeMachine(redis: BenchRedis): Promise<Machine> {
+  const cores = cpus();
+  return {
+    cpuModel: cores[0]?.model.trim() ?? 'unknown',
+    cpuCount: cores.length,
+    memoryGiB: totalmem() / 2 ** 30,
+    os: `${type()} ${release()}`,
+    node: process.version,
+    redis: await redis.version(),
+  };
+}
+
+async function measure(
+  stack: Stack,
+  settings: Settings,
+): Promise<BenchResults> {
+  const machine = await describeMachine(stack.redis);
+  const rounds = await measureRounds(stack.variants, settings);
+  progress('counting Redis commands per request');
+  const counts = new Map<VariantName, CommandCount>();
+  for (const variant of stack.variants.filter((v) => !v.isLogin))
+    counts.set(
+      variant.name,
+      await countCommands(stack.redis, variant, settings.countRequests),
     );
-  }
+  const referenceLogin = variantNamed(stack.variants, 'reference-login');
+  counts.set(
+    'reference-login',
+    await countCommands(stack.redis, referenceLogin, settings.referenceLogins),
+  );
+  const storm = await loginStorm(stack.variants, settings);
+  const { memory, commands } = await memoryAndLoginCommands(stack, settings);
+  counts.set('login', commands);
+  return {
+    date: new Date(),
+    machine,
+    settings,
+    redisExclusive: stack.redis.exclusive,
+    variants: stack.variants.map((v) =>
+      summarise(v, rounds, counts.get(v.name)!),
+    ),
+    storm,
+    memory,
+    runtimeSeconds: (Date.now() - startedAt) / 1000,
+  };
 }
 
-async function runServer(): Promise<void> {
-  const config = loadConfig({
-    ...process.env,
-    REDIS_URL,
-    LOG_LEVEL: 'silent',
-    // Database 15 is shared with the tests, whose failed logins all come from 127.0.0.1.
-    LOGIN_FREE_FAILURES_PER_ADDRESS:
-      process.env.LOGIN_FREE_FAILURES_PER_ADDRESS ?? '100000',
-    SESSION_SECRET:
-      process.env.SESSION_SECRET ?? randomBytes(32).toString('base64url'),
-  });
-  const app = await createApp(config);
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  const base = `http://127.0.0.1:${port}`;
+async function main(): Promise<void> {
+  const settings = readSettings();
+  const stack: Partial<Stack> = {};
+  let results: BenchResults;
   try {
-    const username = `bench-${randomBytes(5).toString('hex')}`;
-    const registered = await post(base, '/auth/register', {
-      username,
-      password: PASSWORD,
-    });
-    if (registered.status !== 201)
-      throw new Error(`register answered ${registered.status}`);
-    const loggedIn = await post(base, '/auth/token', {
-      grant_type: 'password',
-      username,
-      password: PASSWORD,
-    });
-    if (loggedIn.status !== 200)
-      throw new Error(`login answered ${loggedIn.status}`);
-    const token = ((await loggedIn.json()) as { access_token: string })
-      .access_token;
-    const cookie = loggedIn.headers
-      .getSetCookie()
-      .find((c) => c.startsWith(`${config.sessionCookieName}=`))
-      ?.split(';')[0];
-    if (!cookie) throw new Error('login set no session cookie');
-
-    const child = fork(process.argv[1], ['client'], {
-      env: process.env,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    child.send({ base, cookie, token } satisfies ClientSetup);
-    const report = await new Promise<Report>((resolve, reject) => {
-      child.once('message', (message) => resolve(message as Report));
-      child.once('error', reject);
-      child.once('exit', (code) =>
-        reject(new Error(`load generator exited with ${code}`)),
-      );
-    });
-    printReport(report);
+    progress('starting redis-server, the service and the reference app');
+    results = await measure(await startStack(stack, settings), settings);
   } finally {
-    await app.close();
+    await stopStack(stack);
   }
+  console.log(consoleReport(results));
+  const written = await writeReport(results);
+  console.log(`\nwrote ${written.join(' and ')}`);
 }
 
-if (process.argv[2] === 'client') {
-  process.once('message', (setup: ClientSetup) => {
-    runClient(setup)
-      .then((report) => process.send!(report, () => process.exit(0)))
-      .catch((err: unknown) => {
-        console.error(err);
-        process.exit(1);
-      });
-  });
-} else {
-  runServer().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -11,7 +11,9 @@ import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { HealthController } from './health/health.controller.js';
 import { loggerOptions } from './logging/logger-options.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { SessionModule } from './session/session.module.js';
 
 @Module({})
 export class AppModule {
@@ -22,6 +24,8 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerOptions(config)),
         RedisModule,
+        MetricsModule.forRoot(config),
+        SessionModule,
         AuthModule,
         AdminModule,
       ],

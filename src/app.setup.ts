@@ -5,14 +5,18 @@ import {
   SwaggerModule,
   type OpenAPIObject,
 } from '@nestjs/swagger';
-import type { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { SWAGGER_COOKIE, SWAGGER_OAUTH2 } from './auth/decorators.js';
 import { AppConfig, loadConfig } from './config/app-config.js';
-import { REDIS } from './redis/redis.constants.js';
+import { MetricsService } from './metrics/metrics.service.js';
 import { securityHeaders } from './security/security-headers.js';
-import { sessionMiddleware } from './session/session.middleware.js';
+import {
+  LOGIN_PATH,
+  sessionReader,
+  sessionWriter,
+} from './session/session.middleware.js';
+import { SessionStore } from './session/session.store.js';
 
 const DOCS_PATH = '/docs';
 
@@ -44,14 +48,19 @@ export function buildOpenApi(
   return SwaggerModule.createDocument(app, builder);
 }
 
-/** Middleware, docs and shutdown hooks: shared by production and the e2e tests. */
+/** Middleware and docs: shared by production and the e2e tests. */
 export function configureApp(
   app: NestExpressApplication,
   config: AppConfig,
 ): void {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  // Answers are per user and never cached (Cache-Control: no-store); an ETag would only cost a hash.
+  app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
+  // First, so the request timing covers every other middleware. Absent when METRICS=off.
+  const requestMetrics = app.get(MetricsService).requestMiddleware();
+  if (requestMetrics) app.use(requestMetrics);
   app.use(securityHeaders(DOCS_PATH));
   if (config.corsOrigins.length > 0) {
     // An exact list only: the cors package reflects a listed origin, never `*` with credentials.
@@ -63,7 +72,10 @@ export function configureApp(
       maxAge: 600,
     });
   }
-  app.use(sessionMiddleware(config, app.get<Redis>(REDIS)));
+  const sessions = app.get(SessionStore);
+  app.use(sessionReader(config, sessions));
+  // Sessions are created at login and nowhere else.
+  app.use(LOGIN_PATH, sessionWriter(config, sessions));
   SwaggerModule.setup(
     DOCS_PATH.slice(1),
     app,
@@ -74,7 +86,6 @@ export function configureApp(
       swaggerOptions: { persistAuthorization: false, withCredentials: true },
     },
   );
-  app.enableShutdownHooks();
 }
 
 export async function createApp(

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LoginStore } from '../auth/login.store.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { PublicUser, Role, toPublicUser } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
 
@@ -8,6 +9,7 @@ export class AdminService {
   constructor(
     private readonly users: UsersService,
     private readonly logins: LoginStore,
+    private readonly metrics: MetricsService,
   ) {}
 
   async list(
@@ -38,13 +40,17 @@ export class AdminService {
     if (patch.roles !== undefined) changes.roles = patch.roles;
     if (patch.disabled !== undefined) changes.disabled = patch.disabled;
     const user = await this.users.update(id, changes);
-    if (user.disabled) await this.logins.endAll(id);
-    else if (patch.roles) await this.logins.updateRoles(id, user.roles);
+    if (user.disabled) {
+      const ended = await this.logins.endAll(id);
+      this.metrics.tokensRevoked('account_disabled', ended.tokens);
+    } else if (patch.roles) await this.logins.updateRoles(id, user.roles);
     return toPublicUser(user);
   }
 
   async endLogins(id: string): Promise<number> {
     await this.users.getById(id);
-    return this.logins.endAll(id);
+    const ended = await this.logins.endAll(id);
+    this.metrics.tokensRevoked('admin_ended', ended.tokens);
+    return ended.logins;
   }
 }

@@ -134,7 +134,7 @@ export class AuthController {
     const grant = parsePasswordGrant(body);
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
     const html = prefersHtml(req);
-    const current = req.session.auth;
+    const current = req.sessionAuth;
     if (current) {
       // A browser has its session already and would only drop a new token.
       if (html) return res.redirect(303, LOGIN_PAGE_PATH);
@@ -150,6 +150,9 @@ export class AuthController {
     req.session.auth = login.session;
     try {
       await saveSession(req);
+      // A logout-all, password change or disable that ran meanwhile ended the login before its
+      // session was written; the session must not outlive it.
+      await this.auth.confirmLogin(login.session, req.sessionID);
     } catch (err) {
       await this.auth.abandonLogin(login.session).catch(() => undefined);
       throw err;

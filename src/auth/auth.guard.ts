@@ -25,9 +25,9 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
     const targets = [context.getHandler(), context.getClass()];
-    if (req.session?.auth) {
+    if (req.sessionAuth) {
       this.refuseCrossSiteWrite(req);
-      req.user = this.auth.sessionPrincipal(req.session.auth);
+      req.user = this.auth.sessionPrincipal(req.sessionAuth);
     } else if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
       // Public writes are logins and registrations: checked too, against login CSRF.
       this.refuseCrossSiteWrite(req);

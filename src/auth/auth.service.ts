@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { SessionAuth } from '../session/session-auth.js';
 import { sessionDeadline } from '../session/session-id.js';
 import { SessionStore } from '../session/session.store.js';
 import type { PublicUser, User } from '../users/user.js';
 import { toPublicUser } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
+import { failedLoginOutcome } from './login-outcome.js';
 import { LoginThrottle } from './login-throttle.js';
 import { IssuedToken, LoginStore } from './login.store.js';
 import type { ClientInfo, LoginRecord, Principal } from './principal.js';
@@ -30,6 +32,7 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly logins: LoginStore,
     private readonly throttle: LoginThrottle,
+    private readonly metrics: MetricsService,
   ) {}
 
   async register(username: string, password: string): Promise<PublicUser> {
@@ -41,9 +44,14 @@ export class AuthService {
     grant: PasswordGrant,
     address: string,
   ): Promise<User> {
-    return this.underThrottle(grant.username, address, () =>
-      this.users.verifyCredentials(grant.username, grant.password),
-    );
+    try {
+      return await this.underThrottle(grant.username, address, () =>
+        this.users.verifyCredentials(grant.username, grant.password),
+      );
+    } catch (err) {
+      this.metrics.loginAttempted(failedLoginOutcome(err));
+      throw err;
+    }
   }
 
   /**
@@ -77,6 +85,21 @@ export class AuthService {
     sessionId: string,
     client: ClientInfo,
   ): Promise<StartedLogin> {
+    try {
+      const started = await this.recordLogin(user, sessionId, client);
+      this.metrics.loginAttempted('success');
+      return started;
+    } catch (err) {
+      this.metrics.loginAttempted(failedLoginOutcome(err));
+      throw err;
+    }
+  }
+
+  private async recordLogin(
+    user: User,
+    sessionId: string,
+    client: ClientInfo,
+  ): Promise<StartedLogin> {
     const expiresAt = sessionDeadline(sessionId);
     if (expiresAt === null) throw new Error('session id without a deadline');
     const loginId = await this.logins.create(
@@ -95,6 +118,7 @@ export class AuthService {
     };
     try {
       const token = await this.logins.issueToken(session, expiresAt);
+      this.metrics.tokensIssued();
       return { session, token };
     } catch (err) {
       await this.logins.end(user.id, loginId).catch(() => undefined);
@@ -102,14 +126,29 @@ export class AuthService {
     }
   }
 
+  /**
+   * Checks, after the session is written, that its login was not ended meanwhile; if it was,
+   * deletes the session and fails, as a token issued into an ended login does.
+   */
+  async confirmLogin(session: SessionAuth, sessionId: string): Promise<void> {
+    await this.logins.confirmSession(
+      session.userId,
+      session.loginId,
+      SessionStore.key(sessionId),
+    );
+  }
+
   /** Undoes a login whose session could not be saved, so nothing is left half-written. */
   async abandonLogin(session: SessionAuth): Promise<void> {
-    await this.logins.end(session.userId, session.loginId);
+    const revoked = await this.logins.end(session.userId, session.loginId);
+    this.metrics.tokensRevoked('login_abandoned', revoked);
   }
 
   /** A further token for the login behind a session. */
   async tokenForSession(session: SessionAuth): Promise<IssuedToken> {
-    return this.logins.issueToken(session, session.expiresAt);
+    const token = await this.logins.issueToken(session, session.expiresAt);
+    this.metrics.tokensIssued();
+    return token;
   }
 
   sessionPrincipal(session: SessionAuth): Principal {
@@ -135,7 +174,8 @@ export class AuthService {
 
   /** Ends the caller's login: its session and every token issued with it. */
   async logout(principal: Principal): Promise<void> {
-    await this.logins.end(principal.userId, principal.loginId);
+    const revoked = await this.logins.end(principal.userId, principal.loginId);
+    this.metrics.tokensRevoked('logout', revoked);
   }
 
   /**
@@ -167,11 +207,13 @@ export class AuthService {
     if (!(await this.logins.exists(principal.userId, loginId))) {
       throw new DomainError('not_found', 'No such login');
     }
-    await this.logins.end(principal.userId, loginId);
+    const revoked = await this.logins.end(principal.userId, loginId);
+    this.metrics.tokensRevoked('login_ended', revoked);
   }
 
   async endAllLogins(principal: Principal): Promise<void> {
-    await this.logins.endAll(principal.userId);
+    const ended = await this.logins.endAll(principal.userId);
+    this.metrics.tokensRevoked('logout_all', ended.tokens);
   }
 
   /** Changes the password and ends every other login of the user. */
@@ -192,6 +234,7 @@ export class AuthService {
       }
     });
     await this.users.changePassword(user.id, newPassword);
-    await this.logins.endAll(user.id, principal.loginId);
+    const ended = await this.logins.endAll(user.id, principal.loginId);
+    this.metrics.tokensRevoked('password_change', ended.tokens);
   }
 }

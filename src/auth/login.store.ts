@@ -11,6 +11,7 @@ import type { ClientInfo, LoginRecord, TokenRecord } from './principal.js';
 
 const SESSION_FIELD = 'sid';
 const TOKEN_FIELD_PREFIX = 'tok:';
+const TOKEN_KEY = redisKeys.token('');
 /** A login's last-seen time is written at most this often, per login and instance. */
 const LAST_SEEN_INTERVAL_MS = 60_000;
 const LAST_SEEN_CACHE_LIMIT = 10_000;
@@ -50,6 +51,11 @@ return fields`;
 export interface IssuedToken {
   accessToken: string;
   expiresIn: number;
+}
+
+export interface EndedLogins {
+  logins: number;
+  tokens: number;
 }
 
 /**
@@ -182,6 +188,17 @@ export class LoginStore {
     return live.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
+  /** Deletes a session just written for a login that has ended meanwhile, and fails. */
+  async confirmSession(
+    userId: string,
+    loginId: string,
+    sessionKey: string,
+  ): Promise<void> {
+    if (await this.exists(userId, loginId)) return;
+    await this.redis.del(sessionKey);
+    throw loginEnded();
+  }
+
   async exists(userId: string, loginId: string): Promise<boolean> {
     return (await this.redis.exists(redisKeys.login(userId, loginId))) === 1;
   }
@@ -189,13 +206,14 @@ export class LoginStore {
   /**
    * Ends one login: its session, its tokens and its record. Credentials go first, so a failure
    * halfway leaves the record to retry with; the record is then read and deleted in one step,
-   * and any token named on it in the meantime is deleted too.
+   * and any token named on it in the meantime is deleted too. Returns how many live tokens it
+   * revoked.
    */
-  async end(userId: string, loginId: string): Promise<boolean> {
+  async end(userId: string, loginId: string): Promise<number> {
     const key = redisKeys.login(userId, loginId);
     const fields = await this.redis.hgetall(key);
     const credentials = this.credentialKeys(fields);
-    await this.deleteKeys(credentials);
+    const revoked = await this.deleteKeys(credentials);
     const taken = (await this.redis.eval(
       TAKE_LOGIN,
       2,
@@ -206,25 +224,33 @@ export class LoginStore {
     const late = this.credentialKeys(pairs(taken)).filter(
       (k) => !credentials.includes(k),
     );
-    await this.deleteKeys(late);
+    const lateRevoked = await this.deleteKeys(late);
     this.lastSeenWritten.delete(loginId);
-    return Object.keys(fields).length > 0 || taken.length > 0;
+    return revoked + lateRevoked;
   }
 
   /**
    * One DEL per key, each on its own: sessions and tokens live in other hash slots than the
    * login and each other, and a Redis Cluster refuses a pipeline (or DEL a b) across slots.
+   * Returns how many of the keys were live tokens.
    */
-  private async deleteKeys(keys: string[]): Promise<void> {
-    await Promise.all(keys.map((k) => this.redis.del(k)));
+  private async deleteKeys(keys: string[]): Promise<number> {
+    const deleted = await Promise.all(keys.map((k) => this.redis.del(k)));
+    return keys.filter((k, i) => deleted[i] === 1 && k.startsWith(TOKEN_KEY))
+      .length;
   }
 
-  /** Ends every login of a user but `keepLoginId`. */
-  async endAll(userId: string, keepLoginId?: string): Promise<number> {
+  /** Ends every login of a user but `keepLoginId`: how many logins, and how many live tokens. */
+  async endAll(userId: string, keepLoginId?: string): Promise<EndedLogins> {
     const ids = await this.redis.zrange(redisKeys.logins(userId), 0, -1);
     const targets = ids.filter((id) => id !== keepLoginId);
-    await Promise.all(targets.map((id) => this.end(userId, id)));
-    return targets.length;
+    const revoked = await Promise.all(
+      targets.map((id) => this.end(userId, id)),
+    );
+    return {
+      logins: targets.length,
+      tokens: revoked.reduce((sum, n) => sum + n, 0),
+    };
   }
 
   /**

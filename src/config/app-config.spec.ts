@@ -331,3 +331,181 @@ describe('loadConfig: REDIS_CLUSTER_NODES', () => {
     expect(error.message).toContain('REDIS_CLUSTER_NODES');
   });
 });
+
+describe('loadConfig: REDIS_SENTINELS and REDIS_SENTINEL_NAME', () => {
+  const sentinels = {
+    SESSION_SECRET: SECRET,
+    REDIS_SENTINELS: ' sentinel-1:26379, 10.0.0.7:26380 ,,[::1]:26381',
+    REDIS_SENTINEL_NAME: ' mymaster ',
+  };
+
+  it('reads the sentinels as a host:port list and the master name, trimmed', () => {
+    const config = loadConfig(sentinels);
+    expect(config.redisSentinels).toEqual({
+      nodes: [
+        { host: 'sentinel-1', port: 26379 },
+        { host: '10.0.0.7', port: 26380 },
+        { host: '::1', port: 26381 },
+      ],
+      masterName: 'mymaster',
+    });
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.redisClusterNodes).toBeUndefined();
+  });
+
+  it('uses the sentinels instead of the embedded store, without the embedded-store warning', () => {
+    expect(loadConfig(sentinels).warnings).toEqual([]);
+  });
+
+  it('treats empty values as unset', () => {
+    const config = loadConfig({
+      REDIS_SENTINELS: ' ',
+      REDIS_SENTINEL_NAME: '',
+    });
+    expect(config.redisSentinels).toBeUndefined();
+    expect(config.warnings.join('\n')).toContain('REDIS_URL');
+  });
+
+  it('accepts sentinels in place of REDIS_URL in production', () => {
+    const config = loadConfig({ ...sentinels, NODE_ENV: 'production' });
+    expect(config.production).toBe(true);
+    expect(config.redisSentinels?.nodes).toHaveLength(3);
+  });
+
+  it('names REDIS_SENTINELS among the choices when production has no Redis setting', () => {
+    const error = configError({
+      NODE_ENV: 'production',
+      SESSION_SECRET: SECRET,
+    });
+    expect(error.message).toContain('REDIS_SENTINELS');
+  });
+
+  it.each([
+    'sentinel-1',
+    'sentinel-1:',
+    'sentinel-1:0',
+    'redis://s:26379',
+    ',',
+  ])('refuses REDIS_SENTINELS=%p with a ConfigError naming it', (value) => {
+    const error = configError({ ...sentinels, REDIS_SENTINELS: value });
+    expect(error.variable).toBe('REDIS_SENTINELS');
+    expect(error.message).toContain('REDIS_SENTINELS');
+  });
+
+  it.each([
+    ['when unset', undefined],
+    ['when empty', ''],
+    ['holding a space', 'my master'],
+    ['longer than 128 characters', 'm'.repeat(129)],
+    ['holding a slash', 'a/b'],
+  ])('refuses a master name %s', (_, name) => {
+    const error = configError({ ...sentinels, REDIS_SENTINEL_NAME: name });
+    expect(error.variable).toBe('REDIS_SENTINEL_NAME');
+    expect(error.message).toContain('REDIS_SENTINELS');
+  });
+
+  it('refuses REDIS_SENTINEL_NAME without REDIS_SENTINELS', () => {
+    const error = configError({
+      SESSION_SECRET: SECRET,
+      REDIS_SENTINEL_NAME: 'mymaster',
+    });
+    expect(error.variable).toBe('REDIS_SENTINEL_NAME');
+    expect(error.message).toContain('without REDIS_SENTINELS');
+  });
+
+  it.each([
+    ['REDIS_URL', { REDIS_URL: 'redis://127.0.0.1:6379/0' }],
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: '127.0.0.1:7000' }],
+  ])('refuses sentinels together with %s, naming both', (other, extra) => {
+    const error = configError({ ...sentinels, ...extra });
+    expect(error.message).toContain(other);
+    expect(error.message).toContain('REDIS_SENTINELS');
+    expect(error.message).toContain('both');
+  });
+
+  it('refuses all three Redis settings together, naming each', () => {
+    const error = configError({
+      ...sentinels,
+      REDIS_URL: 'redis://127.0.0.1:6379/0',
+      REDIS_CLUSTER_NODES: '127.0.0.1:7000',
+    });
+    for (const name of ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'])
+      expect(error.message).toContain(name);
+    expect(error.message).toContain('all set');
+  });
+});
+
+describe('loadConfig: METRICS and METRICS_PORT', () => {
+  it('turns metrics on by default, served on the main port', () => {
+    expect(loadConfig({}).metrics).toEqual({ enabled: true });
+  });
+
+  it.each(['on', 'true', '1', 'ON', ' On ', ''])(
+    'reads METRICS=%p as on',
+    (value) => {
+      expect(loadConfig({ METRICS: value }).metrics).toEqual({
+        enabled: true,
+      });
+    },
+  );
+
+  it.each(['off', 'false', '0', 'OFF', ' off '])(
+    'reads METRICS=%p as off',
+    (value) => {
+      expect(loadConfig({ METRICS: value }).metrics).toEqual({
+        enabled: false,
+      });
+    },
+  );
+
+  it('reads METRICS_PORT as the port of a metrics server of its own', () => {
+    expect(loadConfig({ METRICS_PORT: '9464' }).metrics).toEqual({
+      enabled: true,
+      port: 9464,
+    });
+    expect(
+      loadConfig({ METRICS: 'on', METRICS_PORT: '65535', PORT: '8080' })
+        .metrics,
+    ).toEqual({ enabled: true, port: 65535 });
+  });
+
+  it('treats an empty METRICS_PORT as unset, also with METRICS off', () => {
+    expect(loadConfig({ METRICS_PORT: '' }).metrics).toEqual({
+      enabled: true,
+    });
+    expect(loadConfig({ METRICS: 'off', METRICS_PORT: '' }).metrics).toEqual({
+      enabled: false,
+    });
+  });
+
+  it.each(['yes', 'no', 'enabled', '2'])(
+    'refuses METRICS=%p with a ConfigError naming it',
+    (value) => {
+      const error = configError({ METRICS: value });
+      expect(error.variable).toBe('METRICS');
+      expect(error.message).toContain('METRICS');
+    },
+  );
+
+  it.each(['abc', '0', '-1', '65536', '94.64', ' 9464'])(
+    'refuses METRICS_PORT=%p with a ConfigError naming it',
+    (value) => {
+      const error = configError({ METRICS_PORT: value });
+      expect(error.variable).toBe('METRICS_PORT');
+      expect(error.message).toContain('METRICS_PORT');
+    },
+  );
+
+  it('refuses METRICS_PORT while METRICS is off', () => {
+    const error = configError({ METRICS: 'off', METRICS_PORT: '9464' });
+    expect(error.variable).toBe('METRICS_PORT');
+    expect(error.message).toContain('METRICS is off');
+  });
+
+  it('refuses a METRICS_PORT equal to PORT, the default PORT included', () => {
+    expect(configError({ PORT: '8080', METRICS_PORT: '8080' }).variable).toBe(
+      'METRICS_PORT',
+    );
+    expect(configError({ METRICS_PORT: '3000' }).variable).toBe('METRICS_PORT');
+  });
+});

@@ -62,8 +62,7 @@ export class AppConfig {
 }
 
 export type MetricsConfig =
-  | { enabled: false }
-  | { enabled: true; port?: number };
+  { enabled: false } | { enabled: true; port?: number };
 
 /** One `host:port` of REDIS_CLUSTER_NODES or REDIS_SENTINELS. */
 export interface RedisNode {

@@ -5,48 +5,74 @@ import type { AppConfig, RedisNode } from '../config/app-config.js';
 
 /** How long a command may wait on a live but unresponsive server before the request gets a 503. */
 export const REDIS_COMMAND_TIMEOUT_MS = 1500;
-const CONNECT_TIMEOUT_MS = 3000;
-/** How long boot waits for a Redis Cluster to be ready before giving up. */
-const CLUSTER_BOOT_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 1500;
+/** How long boot waits for the first connection attempt before starting without Redis. */
+const FIRST_ATTEMPT_MS = 5000;
 const retryDelayMs = (attempt: number) => Math.min(attempt * 200, 2000);
 
+/** What every connection shares: no offline queue, no retried commands, bounded waits. */
+const FAIL_FAST = {
+  lazyConnect: true,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+  connectTimeout: CONNECT_TIMEOUT_MS,
+  retryStrategy: retryDelayMs,
+  // Commands issued in the same tick (concurrent requests) leave in one write.
+  enableAutoPipelining: true,
+} as const;
+
 /**
- * Commands fail at once while the connection is down (no offline queue) and time out on a
- * hung server, so a Redis outage turns into a fast 503 instead of requests piling up.
+ * The Redis client for the configured topology: one server (REDIS_URL), a Sentinel-watched
+ * master (REDIS_SENTINELS) or a Cluster (REDIS_CLUSTER_NODES).
+ *
+ * The client never blocks boot: it connects in the background and keeps reconnecting, so the
+ * service starts while Redis is absent (requests and /health answer 503 meanwhile) and heals
+ * by itself when Redis appears. Commands fail at once while the connection is down (no
+ * offline queue) and time out on a hung server, so an outage is a fast 503, never a hang.
  */
 export async function createRedisClient(config: AppConfig): Promise<Redis> {
   if (config.redisClusterNodes)
     return createClusterClient(config.redisClusterNodes);
+  if (config.redisSentinels) return createSentinelClient(config.redisSentinels);
   if (!config.redisUrl) {
     new Logger('Redis').warn(
       'Embedded in-process store in use: data is lost on restart and not shared between instances.',
     );
     return new RedisMock();
   }
-  const client = new Redis(config.redisUrl, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    retryStrategy: retryDelayMs,
-  });
-  logConnectionErrors(client);
-  try {
-    await client.connect();
-  } catch (err) {
-    client.disconnect();
-    throw new Error(
-      `Cannot connect to Redis at REDIS_URL: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  return client;
+  return connectInBackground(
+    new Redis(config.redisUrl, FAIL_FAST),
+    'REDIS_URL',
+  );
 }
 
 /**
- * A Redis Cluster client with the same fail-fast behaviour. Boot waits until the cluster is
- * ready and every master answers, or fails naming REDIS_CLUSTER_NODES.
+ * A master found through Sentinel. On a failover the old master's connection drops (or it
+ * answers READONLY once demoted); the client then asks the sentinels again and reconnects to
+ * the new master, without a restart.
+ */
+function createSentinelClient(
+  sentinels: NonNullable<AppConfig['redisSentinels']>,
+): Promise<Redis> {
+  const client = new Redis({
+    ...FAIL_FAST,
+    sentinels: sentinels.nodes,
+    name: sentinels.masterName,
+    role: 'master',
+    sentinelRetryStrategy: retryDelayMs,
+    sentinelCommandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    // Subscribe to +switch-master, so a promotion is followed at once rather than on the next error.
+    failoverDetector: true,
+    // A demoted master: drop the connection and rediscover (the command itself fails, 503).
+    reconnectOnError: (err) => err.message.startsWith('READONLY'),
+  });
+  return connectInBackground(client, 'REDIS_SENTINELS');
+}
+
+/**
+ * A Redis Cluster client with the same fail-fast behaviour. Once ready, every master's
+ * connection is opened at once, so the first requests do not race connections being opened.
  */
 async function createClusterClient(nodes: RedisNode[]): Promise<Redis> {
   const cluster = new Cluster(nodes, {
@@ -63,50 +89,46 @@ async function createClusterClient(nodes: RedisNode[]): Promise<Redis> {
       connectTimeout: CONNECT_TIMEOUT_MS,
     },
   });
-  logConnectionErrors(cluster);
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    // connect() can wait forever on a cluster that answers but is not `cluster_state:ok`.
-    await Promise.race([
-      cluster.connect(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `not ready within ${CLUSTER_BOOT_TIMEOUT_MS / 1000} s (status ${cluster.status})`,
-              ),
-            ),
-          CLUSTER_BOOT_TIMEOUT_MS,
-        );
-      }),
-    ]);
-    // Node connections open lazily. Open every master's now, so boot fails on a master that
-    // does not answer, and the first requests do not race connections still being opened.
-    await Promise.all(cluster.nodes('master').map((node) => node.ping()));
-  } catch (err) {
-    cluster.disconnect();
-    const seeds = nodes.map((n) => `${n.host}:${n.port}`).join(',');
-    throw new Error(
-      `Cannot connect to Redis Cluster at REDIS_CLUSTER_NODES (${seeds}): ${(err as Error).message}`,
-      { cause: err },
+  const openMasters = () =>
+    Promise.all(
+      cluster.nodes('master').map((node) => node.ping().catch(() => undefined)),
     );
-  } finally {
-    clearTimeout(timer);
-  }
+  cluster.on('ready', () => void openMasters());
+  await connectInBackground(cluster, 'REDIS_CLUSTER_NODES');
+  if (cluster.status === 'ready') await openMasters();
   // The rest of the service is typed against `Redis`. A Cluster has the same command methods
   // (get, set, eval, pipeline, multi, ...), `status`, `quit` and `disconnect`; what it refuses
   // is multi-key work across hash slots, which the key layout (redis-keys.ts) and the stores avoid.
   return cluster as unknown as Redis;
 }
 
+/**
+ * Starts connecting and waits for the first attempt only (bounded), so a healthy Redis is
+ * ready before the first request while an absent one delays boot by one attempt at most.
+ * Failures are logged; the retry strategy goes on reconnecting in the background.
+ */
+async function connectInBackground<T extends Redis | Cluster>(
+  client: T,
+  setting: string,
+): Promise<T> {
+  logConnectionErrors(client, setting);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.connect().catch(() => undefined),
+    // A cluster that answers but is not `cluster_state:ok` never settles connect().
+    new Promise((resolve) => (timer = setTimeout(resolve, FIRST_ATTEMPT_MS))),
+  ]);
+  clearTimeout(timer);
+  return client;
+}
+
 /** Logs each distinct connection error once; without a listener ioredis reports every reconnect failure as an unhandled error event. */
-function logConnectionErrors(client: Redis | Cluster): void {
+function logConnectionErrors(client: Redis | Cluster, setting: string): void {
   const logger = new Logger('Redis');
   let lastError = '';
   const onError = (err: Error) => {
     if (err.message !== lastError)
-      logger.error(`Redis connection error: ${err.message}`);
+      logger.error(`Redis connection error (${setting}): ${err.message}`);
     lastError = err.message;
   };
   client.on('error', onError);

@@ -15,9 +15,11 @@ export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   async onApplicationShutdown(): Promise<void> {
-    // quit() lets pending writes finish; on a dead connection it would wait, so disconnect instead.
+    // quit() lets pending writes finish; on a dead connection it would wait, so it is skipped.
     if (this.redis.status === 'ready')
-      await this.redis.quit().catch(() => this.redis.disconnect());
-    else this.redis.disconnect();
+      await this.redis.quit().catch(() => undefined);
+    // Also closes what quit() leaves open: Sentinel's failover-detector connections, and the
+    // reconnect timer of a client that is down.
+    this.redis.disconnect();
   }
 }

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
-const BASE_DIRECTIVES = {
+const PAGE_DIRECTIVES = {
   defaultSrc: ["'self'"],
   scriptSrc: ["'self'"],
   styleSrc: ["'self'"],
@@ -14,28 +14,52 @@ const BASE_DIRECTIVES = {
   frameAncestors: ["'none'"],
 };
 
+/** Paths that serve HTML (or what HTML loads) besides the docs: the login page and its assets. */
+const PAGE_PATHS = new Set(['/', '/auth/login']);
+const ASSETS_PREFIX = '/assets/';
+
 /**
- * helmet everywhere, with a strict Content-Security-Policy: no inline script or style.
- * Swagger UI (under the docs path) ships inline styles and sets style attributes, so only
- * there may styles be inline; scripts stay external everywhere.
+ * Security headers, by what a response is.
+ *
+ * - Pages (the login page, its assets, Swagger UI under the docs path): all of helmet, with a
+ *   strict Content-Security-Policy: no inline script or style. Swagger UI ships inline
+ *   styles and sets style attributes, so only there may styles be inline.
+ * - Everything else is the JSON API. It gets the OWASP REST set instead: nothing may load or
+ *   frame it (`default-src 'none'; frame-ancestors 'none'`), nosniff, no cross-origin
+ *   embedding, no referrer, HSTS, and `Cache-Control: no-store` (answers are per user;
+ *   a route may override it). Headers that only mean something for HTML are left out: every
+ *   byte is sent, and parsed by the client, on every API call.
  */
 export function securityHeaders(docsPath: string): RequestHandler {
-  const strict = helmet({
-    contentSecurityPolicy: { useDefaults: false, directives: BASE_DIRECTIVES },
-    frameguard: { action: 'deny' },
-  });
-  const docs = helmet({
+  const page = (styleSrc: string[]) =>
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { ...PAGE_DIRECTIVES, styleSrc },
+      },
+      frameguard: { action: 'deny' },
+    });
+  const pages = page(["'self'"]);
+  const docs = page(["'self'", "'unsafe-inline'"]);
+  const api = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
-      directives: {
-        ...BASE_DIRECTIVES,
-        styleSrc: ["'self'", "'unsafe-inline'"],
-      },
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
     },
     frameguard: { action: 'deny' },
+    crossOriginOpenerPolicy: false,
+    originAgentCluster: false,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false,
   });
-  return (req, res, next) =>
-    req.path.startsWith(docsPath)
-      ? docs(req, res, next)
-      : strict(req, res, next);
+  return (req, res, next) => {
+    const path = req.path;
+    if (path.startsWith(docsPath)) return docs(req, res, next);
+    if (PAGE_PATHS.has(path) || path.startsWith(ASSETS_PREFIX))
+      return pages(req, res, next);
+    res.setHeader('Cache-Control', 'no-store');
+    api(req, res, next);
+  };
 }

@@ -17,3 +17,10 @@ declare module 'express-session' {
     auth?: SessionAuth;
   }
 }
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The logged-in session behind this request's cookie, set by the session reader. */
+    sessionAuth?: SessionAuth;
+  }
+}

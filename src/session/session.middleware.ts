@@ -1,79 +1,111 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
-import type { Redis } from 'ioredis';
 import onHeaders from 'on-headers';
 import {
   DomainErrorFilter,
   STORE_UNAVAILABLE,
 } from '../common/domain-error.filter.js';
 import type { AppConfig } from '../config/app-config.js';
+import { isRedisUnavailable } from '../redis/redis-client.factory.js';
+import { sessionIdFromCookie } from './session-cookie.js';
 import { newSessionId } from './session-id.js';
 import { SessionStore } from './session.store.js';
 import './session-auth.js';
 
-function hasCookie(req: Request, name: string): boolean {
-  const header = req.headers.cookie;
-  return (
-    typeof header === 'string' &&
-    header.split(';').some((part) => part.trim().startsWith(`${name}=`))
-  );
+/** The session cookie's attributes, shared by the login that sets it and the answers that clear it. */
+export const SESSION_COOKIE = {
+  httpOnly: true,
+  sameSite: 'lax' as const,
+  path: '/',
+};
+
+// Middleware errors do not reach Nest's filters; the filter's mapping is used directly.
+const errorFilter = new DomainErrorFilter();
+
+/** 503 with Retry-After and nothing else: no Set-Cookie, so the client keeps its session. */
+function answerStoreUnavailable(res: Response): void {
+  const { status, body, headers } = errorFilter.toHttp(STORE_UNAVAILABLE);
+  res.status(status).set(headers).json(body);
 }
 
 /**
- * express-session on Redis. Anonymous requests get no session and no cookie. A store failure
- * answers 503 at once. A cookie whose session is gone (forged, expired, logged out) is
- * treated as no session and cleared in the response.
+ * Authenticates every request that carries a session cookie, in one Redis command (a GETEX
+ * that also slides the idle TTL), and never writes the session back: after login, ordinary
+ * requests cannot rewrite or resurrect it. The session's auth state lands in
+ * `req.sessionAuth`.
+ *
+ * A cookie whose session is gone (forged, expired, logged out) counts as no session and is
+ * cleared in the response, unless that response logs in. Redis trouble answers 503 at once.
  */
-export function sessionMiddleware(
+export function sessionReader(
   config: AppConfig,
-  redis: Redis,
+  store: SessionStore,
 ): RequestHandler {
-  const cookie = {
-    httpOnly: true,
-    sameSite: 'lax' as const,
-    path: '/',
-    // Secure whenever the request arrived over HTTPS, directly or through a trusted proxy.
-    secure: 'auto' as const,
+  const { sessionCookieName: name, sessionSecrets: secrets } = config;
+  const clearStaleCookie = (req: Request, res: Response) =>
+    onHeaders(res, () => {
+      if (!req.session?.auth)
+        res.clearCookie(name, { ...SESSION_COOKIE, secure: req.secure });
+    });
+  return (req: Request, res: Response, next: NextFunction) => {
+    const id = sessionIdFromCookie(req.headers.cookie, name, secrets);
+    if (id === undefined) return next();
+    if (id === null) {
+      clearStaleCookie(req, res);
+      return next();
+    }
+    store.readAuth(id).then(
+      (auth) => {
+        if (auth) {
+          req.sessionAuth = auth;
+          req.sessionID = id;
+        } else clearStaleCookie(req, res);
+        next();
+      },
+      // readAuth fails only when Redis does (a damaged entry reads as no session).
+      () => answerStoreUnavailable(res),
+    );
   };
+}
+
+/** The login route, the one place sessions are created. */
+export const LOGIN_PATH = '/auth/token';
+
+/**
+ * express-session, which creates sessions: mounted on the login route (POST LOGIN_PATH)
+ * only. It regenerates the id (fixation defence), writes the session once and sets the
+ * signed cookie. A request that is already logged in skips it (the login route answers from
+ * `req.sessionAuth`).
+ */
+export function sessionWriter(
+  config: AppConfig,
+  store: SessionStore,
+): RequestHandler {
   const handler = session({
     name: config.sessionCookieName,
     secret: config.sessionSecrets,
-    store: new SessionStore(redis, config.sessionIdleSeconds),
+    store,
     genid: () => newSessionId(config.sessionAbsoluteSeconds),
     resave: false,
     saveUninitialized: false,
     rolling: false,
     unset: 'destroy',
     proxy: config.trustProxy !== false,
-    cookie,
+    // Secure whenever the request arrived over HTTPS, directly or through a trusted proxy.
+    cookie: { ...SESSION_COOKIE, secure: 'auto' },
   });
-
-  // Middleware errors do not reach Nest's filters; the filter's mapping is used directly.
-  const errorFilter = new DomainErrorFilter();
   return (req: Request, res: Response, next: NextFunction) => {
-    const hadCookie = hasCookie(req, config.sessionCookieName);
+    if (req.method !== 'POST' || req.sessionAuth) return next();
     handler(req, res, (err?: unknown) => {
-      if (err) {
-        // express-session reports a failed save or destroy at the end of a response through
-        // this same callback, after the response has gone out: nothing is left to answer.
-        if (res.headersSent) return;
-        // Without a session object express-session would destroy the session when this
-        // response ends (unset: 'destroy'); a store that failed to read must not lose it.
-        delete (req as { sessionID?: string }).sessionID;
-        const { status, body, headers } = errorFilter.toHttp(STORE_UNAVAILABLE);
-        res.status(status).set(headers).json(body);
-        return;
-      }
-      if (hadCookie && !req.session.auth) {
-        onHeaders(res, () => {
-          if (!req.session?.auth)
-            res.clearCookie(config.sessionCookieName, {
-              ...cookie,
-              secure: req.secure,
-            });
-        });
-      }
-      next();
+      if (!err) return next();
+      // express-session reports a failed save at the end of a response through this same
+      // callback, after the response has gone out: nothing is left to answer.
+      if (res.headersSent) return;
+      // Without a session object express-session would destroy the session when this
+      // response ends (unset: 'destroy'); a store that failed to read must not lose it.
+      delete (req as { sessionID?: string }).sessionID;
+      if (isRedisUnavailable(err)) answerStoreUnavailable(res);
+      else next(err);
     });
   };
 }

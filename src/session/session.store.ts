@@ -1,8 +1,14 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { RedisStore } from 'connect-redis';
 import type { SessionData } from 'express-session';
 import type { Redis } from 'ioredis';
 import { hashSecret } from '../common/secret-hash.js';
+import type { SessionAuth } from './session-auth.js';
 import { redisKeys } from '../redis/redis-keys.js';
+import { REDIS } from '../redis/redis.constants.js';
+
+/** The idle timeout the store slides session TTLs by (SESSION_IDLE_SECONDS). */
+export const SESSION_IDLE_SECONDS = Symbol('SESSION_IDLE_SECONDS');
 import { sessionDeadline } from './session-id.js';
 
 // connect-redis types its callbacks loosely; `any` matches express-session's Store signature.
@@ -15,15 +21,18 @@ type Callback = (err?: any, data?: any) => any;
  * - a read is one GETEX that also slides the idle TTL, so there is no separate touch;
  * - no TTL ever passes the login's absolute deadline, carried in the session id.
  */
+@Injectable()
 export class SessionStore extends RedisStore {
   constructor(
-    private readonly redis: Redis,
-    private readonly idleSeconds: number,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(SESSION_IDLE_SECONDS) private readonly idleSeconds: number,
   ) {
     super({
       client: redis,
       prefix: redisKeys.session(''),
       disableTouch: true,
+      // read() and set() parse and serialise JSON themselves, without a promise in between.
+      serializer: JSON,
     });
   }
 
@@ -38,13 +47,31 @@ export class SessionStore extends RedisStore {
     return at > Date.now() ? at : null;
   }
 
-  override async get(sid: string, cb?: Callback): Promise<unknown> {
-    // PXAT, an absolute time, so the key cannot outlive the deadline by a round trip or a rounding.
+  /**
+   * The session's stored data, read and its idle TTL slid in one GETEX; null when there is no
+   * live session under this id. PXAT, an absolute time, so the key cannot outlive the deadline
+   * by a round trip or a rounding. Rejects only when Redis does: a damaged entry is no session.
+   */
+  async read(sid: string): Promise<SessionData | null> {
     const at = this.expireAt(sessionDeadline(sid));
-    if (at === null) return cb?.(null, null);
+    if (at === null) return null;
+    const raw = await this.redis.getex(SessionStore.key(sid), 'PXAT', at);
+    if (!raw) return null;
     try {
-      const raw = await this.redis.getex(SessionStore.key(sid), 'PXAT', at);
-      return cb?.(null, raw ? await this.serializer.parse(raw) : null);
+      return JSON.parse(raw) as SessionData;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The logged-in state behind a session id, in one Redis command. */
+  async readAuth(sid: string): Promise<SessionAuth | null> {
+    return (await this.read(sid))?.auth ?? null;
+  }
+
+  override async get(sid: string, cb?: Callback): Promise<unknown> {
+    try {
+      return cb?.(null, await this.read(sid));
     } catch (err) {
       return cb?.(err, null);
     }
@@ -58,7 +85,7 @@ export class SessionStore extends RedisStore {
     const at = this.expireAt(sess.auth?.expiresAt ?? null);
     if (at === null) return this.destroy(sid, cb);
     try {
-      const raw = this.serializer.stringify(sess);
+      const raw = JSON.stringify(sess);
       await this.redis.set(SessionStore.key(sid), raw, 'PXAT', at);
       return cb?.(null);
     } catch (err) {

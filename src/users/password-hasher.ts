@@ -1,13 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
+import pLimit from 'p-limit';
 
-const scryptAsync = promisify(scrypt) as (
+const scrypt_ = promisify(scrypt) as (
   password: string,
   salt: Buffer,
   keylen: number,
   options: { N: number; r: number; p: number; maxmem: number },
 ) => Promise<Buffer>;
+
+/**
+ * At most one hash per core but one at a time: a login storm queues here instead of taking
+ * every core from the event loop, so authenticated requests keep flowing meanwhile.
+ */
+const hashing = pLimit(Math.max(1, availableParallelism() - 1));
+const scryptAsync = (...args: Parameters<typeof scrypt_>) =>
+  hashing(() => scrypt_(...args));
 
 // OWASP Password Storage Cheat Sheet: scrypt with N=2^17, r=8, p=1.
 const LOG_N = 17;
@@ -17,7 +27,8 @@ const KEY_LENGTH = 32;
 const MAXMEM = 256 * 1024 * 1024;
 
 /**
- * scrypt from Node's crypto: memory-hard, and run on libuv's thread pool, off the event loop.
+ * scrypt from Node's crypto: memory-hard, and run on libuv's thread pool, off the event loop,
+ * never on more threads than leave a core free for it.
  * Stored as `scrypt$logN$r$p$salt$hash` so the cost can be raised later without breaking old hashes.
  */
 @Injectable()

@@ -20,7 +20,7 @@ export class LoginPageController {
     @Query('error') error?: unknown,
     @Query('registered') registered?: unknown,
   ): string {
-    const auth = req.session?.auth;
+    const auth = req.sessionAuth;
     return renderLoginPage({
       username: auth?.username,
       error: auth

@@ -1,5 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createConnection, type Socket } from 'node:net';
 import { freePort } from '../helpers/redis-process.js';
 import { PASSWORD, uniqueName } from '../helpers/test-app.js';
 
@@ -39,6 +40,16 @@ async function waitForHealth(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('the service did not become healthy');
+}
+
+/** Everything the server sends on `socket` until it closes the connection. */
+function readAll(socket: Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    socket.once('close', () => resolve(received));
+    socket.once('error', reject);
+  });
 }
 
 beforeAll(() => {
@@ -103,6 +114,55 @@ describe('the production process', () => {
     } finally {
       app.child.kill('SIGTERM');
       await app.exited;
+    }
+  });
+
+  it('on SIGTERM finishes the request in flight, refuses new connections, and exits 0', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const app = run({
+      PORT: String(port),
+      REDIS_URL: process.env.REDIS_URL!,
+      SESSION_SECRET: `shutdown-test-secret-${randomBytes(16).toString('hex')}`,
+    });
+    try {
+      await waitForHealth(base, app.exited);
+      const username = uniqueName();
+      const registered = await fetch(`${base}/auth/register`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username, password: PASSWORD }),
+      });
+      expect(registered.status).toBe(201);
+
+      // A login whose body is still arriving when SIGTERM comes: the request is in flight.
+      const body = JSON.stringify({
+        grant_type: 'password',
+        username,
+        password: PASSWORD,
+      });
+      const socket = createConnection({ host: '127.0.0.1', port });
+      const answer = readAll(socket);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(
+        `POST /auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      app.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+
+      // No new connections once shutdown has begun.
+      await expect(fetch(`${base}/health`)).rejects.toThrow();
+
+      socket.write(body.slice(10));
+      const response = await answer;
+      expect(response).toMatch(/^HTTP\/1\.1 200 /);
+      expect(response).toContain('"access_token"');
+      expect(await app.exited).toBe(0);
+      expect(app.output()).toContain('SIGTERM received');
+    } finally {
+      app.child.kill('SIGKILL');
     }
   });
 

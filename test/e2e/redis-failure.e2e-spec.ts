@@ -1,4 +1,4 @@
-import { expectLive } from '../helpers/logins.js';
+import { eventually, expectLive } from '../helpers/logins.js';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import {
@@ -76,6 +76,19 @@ async function expectAllUnavailable(
       retryAfter: expect.stringMatching(/^\d+$/),
     });
     expect(res.body).toMatchObject({ error: 'store_unavailable' });
+    // The client's cookie is left alone, and a login in the outage starts no session.
+    expect({
+      probe: probe.name,
+      setCookie: res.headers['set-cookie'],
+    }).toEqual({ probe: probe.name, setCookie: undefined });
+  }
+}
+
+/** Pages that need no Redis: the login page and its stylesheet, and the API docs. */
+async function expectAnonymousPagesServed(server: Server): Promise<void> {
+  for (const path of ['/auth/login', '/assets/login.css', '/docs-json']) {
+    const res = await request(server).get(path).timeout(HANG_GUARD);
+    expect({ path, status: res.status }).toEqual({ path, status: 200 });
   }
 }
 
@@ -94,13 +107,54 @@ async function waitUntilHealthy(
   throw new Error(`/health still answered ${last} after ${withinMs} ms`);
 }
 
-// First: a failed boot leaves ioredis' 3 s connect timer behind, which the later tests outlast.
 describe('boot without Redis', () => {
-  it('refuses to start, naming REDIS_URL, when Redis is unreachable', async () => {
+  let redis: RedisProcess | undefined;
+  let t: TestApp | undefined;
+
+  afterAll(async () => {
+    await t?.close();
+    await redis?.kill();
+  });
+
+  it('starts, answers 503 meanwhile, and heals without a restart once Redis appears', async () => {
     const port = await freePort();
-    await expect(
-      startApp({ REDIS_URL: `redis://127.0.0.1:${port}/0` }),
-    ).rejects.toThrow(/REDIS_URL/);
+    t = await startApp({
+      REDIS_URL: `redis://127.0.0.1:${port}/0`,
+      ADMIN_USERNAME: 'boot-admin',
+      ADMIN_PASSWORD: PASSWORD,
+    });
+    const health = await request(t.server).get('/health').timeout(HANG_GUARD);
+    expect(health.status).toBe(503);
+    expect(health.headers['retry-after']).toMatch(/^\d+$/);
+    await expectAnonymousPagesServed(t.server);
+    await request(t.server)
+      .post('/auth/register')
+      .send({ username: uniqueName(), password: PASSWORD })
+      .timeout(HANG_GUARD)
+      .expect(503);
+
+    redis = await RedisProcess.start(port);
+    await waitUntilHealthy(t.server);
+    const user = await registerAndLogin(t.server);
+    await expectLive(t.server, user);
+    // The admin account configured at boot is created once Redis is there.
+    const admin = await eventually(async () => {
+      const res = await request(t!.server)
+        .post('/auth/token')
+        .type('form')
+        .send({
+          grant_type: 'password',
+          username: 'boot-admin',
+          password: PASSWORD,
+        });
+      return res.status === 200
+        ? (res.body as { access_token: string }).access_token
+        : undefined;
+    }, 'the admin account to be seeded');
+    await request(t.server)
+      .get('/admin/users')
+      .set('Authorization', `Bearer ${admin}`)
+      .expect(200);
   });
 });
 
@@ -136,12 +190,14 @@ describe('Redis failure', () => {
     const user = await registerAndLogin(t.server);
     await redis.kill();
     await expectAllUnavailable(t.server, user);
+    await expectAnonymousPagesServed(t.server);
   });
 
   it('answers 503 with Retry-After instead of hanging while Redis is frozen', async () => {
     const user = await registerAndLogin(t.server);
     redis.freeze();
     await expectAllUnavailable(t.server, user);
+    await expectAnonymousPagesServed(t.server);
   });
 
   it('keeps the session and token of a login made before a freeze once Redis thaws', async () => {

@@ -45,7 +45,7 @@ export class RedisProcess {
 
   private constructor(
     readonly port: number,
-    private readonly extraArgs: string[] = [],
+    private readonly args: string[],
   ) {}
 
   /** `extraArgs` go on the redis-server command line after the defaults (e.g. cluster mode). */
@@ -53,9 +53,37 @@ export class RedisProcess {
     port?: number,
     extraArgs: string[] = [],
   ): Promise<RedisProcess> {
-    const redis = new RedisProcess(port ?? (await freePort()), extraArgs);
+    const chosen = port ?? (await freePort());
+    const redis = new RedisProcess(chosen, [
+      '--port',
+      String(chosen),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      ...extraArgs,
+    ]);
     await redis.start();
     return redis;
+  }
+
+  /** A Redis Sentinel on `port`, run from `configFile` (which it rewrites as it learns). */
+  static async startSentinel(
+    port: number,
+    configFile: string,
+  ): Promise<RedisProcess> {
+    const sentinel = new RedisProcess(port, [
+      configFile,
+      '--sentinel',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+    ]);
+    await sentinel.start();
+    return sentinel;
   }
 
   get url(): string {
@@ -69,21 +97,7 @@ export class RedisProcess {
   /** (Re)starts the server on the same port and waits until it answers PING. */
   async start(): Promise<void> {
     if (this.child) throw new Error('redis-server is already running');
-    const child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        ...this.extraArgs,
-      ],
-      { stdio: 'ignore' },
-    );
+    const child = spawn('redis-server', this.args, { stdio: 'ignore' });
     this.child = child;
     live.add(child);
     child.once('exit', () => {

@@ -1,0 +1,73 @@
+import type { CommandCount } from './bench-redis.js';
+import type { LoadResult } from './load.js';
+import type { Settings } from './settings.js';
+
+export type VariantName =
+  | 'reference'
+  | 'anonymous'
+  | 'session'
+  | 'bearer'
+  | 'reference-login'
+  | 'login';
+
+export interface VariantSummary {
+  name: VariantName;
+  /** e.g. "GET /admin/me, session cookie". */
+  request: string;
+  connections: number;
+  /** The variant the ratio divides by. */
+  baseline: VariantName;
+  /** Medians over the measured rounds. */
+  requestsPerSecond: number;
+  ratio: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  roundsPerSecond: number[];
+  commands: CommandCount;
+}
+
+export interface StormResult {
+  logins: LoadResult;
+  /** Session reads at the fixed rate while the logins run. */
+  reads: LoadResult;
+  /** The same reads on an idle service, for comparison. */
+  quietReads: LoadResult;
+}
+
+export interface MemoryResult {
+  logins: number;
+  startMiB: number;
+  afterLoginsMiB: number;
+  afterPauseMiB: number;
+  keysBefore: number;
+  keysAfter: number;
+}
+
+export interface Machine {
+  cpuModel: string;
+  cpuCount: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  redis: string;
+}
+
+export interface BenchResults {
+  date: Date;
+  machine: Machine;
+  settings: Settings;
+  /** False when an existing Redis was used, whose counters include other clients. */
+  redisExclusive: boolean;
+  variants: VariantSummary[];
+  storm: StormResult;
+  memory: MemoryResult;
+  runtimeSeconds: number;
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

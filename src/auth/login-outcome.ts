@@ -1,0 +1,14 @@
+import { DomainError } from '../common/domain-error.js';
+import type { LoginOutcome } from '../metrics/metrics.service.js';
+import { isRedisUnavailable } from '../redis/redis-client.factory.js';
+
+/** How a password login that threw ended, for the login counter. */
+export function failedLoginOutcome(err: unknown): LoginOutcome {
+  if (err instanceof DomainError) {
+    if (err.code === 'invalid_grant') return 'invalid_credentials';
+    if (err.code === 'too_many_attempts') return 'throttled';
+    if (err.code === 'store_unavailable') return 'unavailable';
+    return 'error';
+  }
+  return isRedisUnavailable(err) ? 'unavailable' : 'error';
+}

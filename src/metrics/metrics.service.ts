@@ -1,0 +1,188 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import type { RequestHandler } from 'express';
+import type { Redis } from 'ioredis';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+} from 'prom-client';
+import { AppConfig } from '../config/app-config.js';
+import { REDIS } from '../redis/redis.constants.js';
+import { instrumentRedisCommands } from './redis-command-metrics.js';
+import { requestMetrics } from './request-metrics.middleware.js';
+
+/** Namespace of this service's own metrics; the process metrics keep their standard names. */
+const PREFIX = 'auth_';
+
+export const LOGIN_OUTCOMES = [
+  'success',
+  'invalid_credentials',
+  'throttled',
+  'unavailable',
+  'error',
+] as const;
+export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number];
+
+/** Why tokens were revoked: the action that ended their login. */
+export const REVOCATION_REASONS = [
+  'logout',
+  'login_ended',
+  'logout_all',
+  'password_change',
+  'account_disabled',
+  'admin_ended',
+  'login_abandoned',
+] as const;
+export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+
+/** Sub-millisecond answers are the norm here (one Redis round trip); a login costs an scrypt hash. */
+const REQUEST_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+/** Up to the client's 1.5 s command timeout. */
+const REDIS_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+  0.5, 1, 2.5,
+];
+
+let processRegistry: Registry | undefined;
+
+/**
+ * CPU, memory, event loop and GC metrics describe the process, not one app, and prom-client
+ * cannot stop their collectors once started. So they are collected once per process, however
+ * many apps it boots (the test suite boots dozens), in a registry of their own.
+ */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+interface AppMetrics {
+  registry: Registry;
+  requestDuration: Histogram<'method' | 'route' | 'status'>;
+  logins: Counter<'outcome'>;
+  tokensIssued: Counter;
+  tokensRevoked: Counter<'reason'>;
+  redisCommandDuration: Histogram<'command'>;
+  redisCommandErrors: Counter<'command'>;
+}
+
+/**
+ * This app's Prometheus metrics, in a registry of its own (never prom-client's global one).
+ * With METRICS=off nothing is created: every count is a no-op and nothing is hooked into
+ * requests or Redis commands.
+ */
+@Injectable()
+export class MetricsService implements OnModuleInit {
+  readonly contentType = Registry.PROMETHEUS_CONTENT_TYPE;
+  private readonly metrics?: AppMetrics;
+
+  constructor(
+    config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {
+    if (config.metrics.enabled) this.metrics = createMetrics(redis);
+  }
+
+  onModuleInit(): void {
+    if (!this.metrics) return;
+    instrumentRedisCommands(
+      this.redis,
+      this.metrics.redisCommandDuration,
+      this.metrics.redisCommandErrors,
+    );
+  }
+
+  /** The Express middleware timing every request, or undefined when metrics are off. */
+  requestMiddleware(): RequestHandler | undefined {
+    return this.metrics && requestMetrics(this.metrics.requestDuration);
+  }
+
+  loginAttempted(outcome: LoginOutcome): void {
+    this.metrics?.logins.inc({ outcome });
+  }
+
+  tokensIssued(count = 1): void {
+    this.metrics?.tokensIssued.inc(count);
+  }
+
+  tokensRevoked(reason: RevocationReason, count: number): void {
+    this.metrics?.tokensRevoked.inc({ reason }, count);
+  }
+
+  /** The exposition text: process metrics, then this app's. */
+  async scrape(): Promise<string> {
+    if (!this.metrics) throw new Error('metrics are off');
+    const [ofProcess, ofApp] = await Promise.all([
+      processMetrics().metrics(),
+      this.metrics.registry.metrics(),
+    ]);
+    return `${ofProcess}\n${ofApp}`;
+  }
+}
+
+function createMetrics(redis: Redis): AppMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  processMetrics();
+  const logins = new Counter({
+    name: `${PREFIX}logins_total`,
+    help: 'Password logins (POST /auth/token without a session) by outcome; success once the login is recorded and its first token issued.',
+    labelNames: ['outcome'],
+    registers,
+  });
+  const tokensRevoked = new Counter({
+    name: `${PREFIX}tokens_revoked_total`,
+    help: 'Live access tokens deleted before their expiry, by the action that ended their login.',
+    labelNames: ['reason'],
+    registers,
+  });
+  // Every series exists from the start, so a rate over a fresh process is not a missing series.
+  for (const outcome of LOGIN_OUTCOMES) logins.inc({ outcome }, 0);
+  for (const reason of REVOCATION_REASONS) tokensRevoked.inc({ reason }, 0);
+  new Gauge({
+    name: `${PREFIX}redis_up`,
+    help: '1 when the Redis client is connected and ready, else 0.',
+    registers,
+    collect() {
+      // The embedded in-process store (ioredis-mock) has no connection status: it is always there.
+      const status = (redis as { status?: string }).status;
+      this.set(status === undefined || status === 'ready' ? 1 : 0);
+    },
+  });
+  return {
+    registry,
+    requestDuration: new Histogram({
+      name: `${PREFIX}http_request_duration_seconds`,
+      help: 'HTTP requests by method, route template ("unmatched" when no route answered) and status.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: REQUEST_BUCKETS,
+      registers,
+    }),
+    logins,
+    tokensIssued: new Counter({
+      name: `${PREFIX}tokens_issued_total`,
+      help: 'Access tokens issued, by logins and by further token requests of a logged-in session.',
+      registers,
+    }),
+    tokensRevoked,
+    redisCommandDuration: new Histogram({
+      name: `${PREFIX}redis_command_duration_seconds`,
+      help: 'Redis commands answered without error, from send to reply, by command.',
+      labelNames: ['command'],
+      buckets: REDIS_BUCKETS,
+      registers,
+    }),
+    redisCommandErrors: new Counter({
+      name: `${PREFIX}redis_command_errors_total`,
+      help: 'Redis commands that failed (error reply, timeout, connection down), by command.',
+      labelNames: ['command'],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,143 @@
+import { Redis } from 'ioredis';
+import { sessionKeyOf, tokenKeyOf } from '../helpers/e2e.js';
+import { RedisProcess, sleep } from '../helpers/redis-process.js';
+import {
+  LoggedIn,
+  registerAndLogin,
+  startApp,
+  TestApp,
+} from '../helpers/test-app.js';
+
+/** Commands that create or change a key; a session key may see them only at login. */
+const WRITES = new Set([
+  'set',
+  'setex',
+  'psetex',
+  'getset',
+  'setnx',
+  'expire',
+  'pexpire',
+  'expireat',
+  'pexpireat',
+  'persist',
+  'rename',
+  'restore',
+  'copy',
+]);
+
+/**
+ * A logout racing many in-flight requests of the same session must leave it dead. Redis is
+ * frozen while a burst of requests queues up behind it, and the logout is sent in the middle
+ * of the burst, so on thaw some requests read the session before the logout deletes it and
+ * finish after. Every command naming the session key is watched through MONITOR.
+ */
+describe('a logout racing in-flight requests of its session', () => {
+  let redis: RedisProcess;
+  let t: TestApp;
+  let monitor: Redis;
+  const seen: string[][] = [];
+
+  beforeAll(async () => {
+    redis = await RedisProcess.start();
+    t = await startApp({ REDIS_URL: redis.url }, { listen: true });
+    // monitor() opens a connection of its own; the client it is called on is not needed.
+    const base = new Redis(redis.url);
+    monitor = await base.monitor();
+    base.disconnect();
+    monitor.on('monitor', (_time: string, args: string[]) =>
+      seen.push([args[0].toLowerCase(), ...args.slice(1)]),
+    );
+  });
+
+  afterAll(async () => {
+    redis.thaw();
+    monitor?.disconnect();
+    await t?.close();
+    await redis?.kill();
+  });
+
+  /** One request of the session: reads, a page, and a further token for the login. */
+  function sessionRequest(user: LoggedIn, i: number): Promise<Response> {
+    const headers = { Cookie: user.cookie, 'Sec-Fetch-Site': 'same-origin' };
+    switch (i % 4) {
+      case 0:
+        return fetch(`${t.url}/admin/me`, { headers });
+      case 1:
+        return fetch(`${t.url}/auth/sessions`, { headers });
+      case 2:
+        return fetch(`${t.url}/auth/login`, { headers });
+      default:
+        return fetch(`${t.url}/auth/token`, {
+          method: 'POST',
+          headers: { ...headers, 'Content-Type': 'application/json' },
+          body: JSON.stringify({
+            grant_type: 'password',
+            username: user.username,
+            password: user.password,
+          }),
+        });
+    }
+  }
+
+  it.each([1, 2, 3])(
+    'leaves the session and every token of the login dead (run %i)',
+    async () => {
+      const user = await registerAndLogin(t.server);
+      const sessionKey = sessionKeyOf(user.cookie);
+      seen.length = 0;
+
+      redis.freeze();
+      const before = Array.from({ length: 40 }, (_, i) =>
+        sessionRequest(user, i),
+      );
+      await sleep(50);
+      const logout = fetch(`${t.url}/auth/logout`, {
+        method: 'POST',
+        headers: { Cookie: user.cookie, 'Sec-Fetch-Site': 'same-origin' },
+      });
+      await sleep(50);
+      const after = Array.from({ length: 40 }, (_, i) =>
+        sessionRequest(user, i),
+      );
+      await sleep(200);
+      redis.thaw();
+
+      const responses = await Promise.all([...before, logout, ...after]);
+      expect((await logout).status).toBe(200);
+      // Tokens handed out during the race belong to the ended login too.
+      const raced: string[] = [];
+      for (const res of responses) {
+        const body = (await res.json().catch(() => ({}))) as {
+          access_token?: string;
+        };
+        if (body.access_token) raced.push(body.access_token);
+      }
+
+      // Let any write-back a finishing request might attempt reach Redis.
+      await sleep(300);
+      const inspect = new Redis(redis.url);
+      try {
+        expect(await inspect.exists(sessionKey)).toBe(0);
+        for (const token of [user.accessToken, ...raced])
+          expect(await inspect.exists(tokenKeyOf(token))).toBe(0);
+      } finally {
+        inspect.disconnect();
+      }
+      const me = await fetch(`${t.url}/admin/me`, {
+        headers: { Cookie: user.cookie },
+      });
+      expect(me.status).toBe(401);
+      for (const token of [user.accessToken, ...raced]) {
+        const viaToken = await fetch(`${t.url}/admin/me`, {
+          headers: { Authorization: `Bearer ${token}` },
+        });
+        expect(viaToken.status).toBe(401);
+      }
+
+      // Ordinary requests only ever read the session key; the logout deletes it.
+      const onSessionKey = seen.filter((args) => args.includes(sessionKey));
+      expect(onSessionKey.some(([cmd]) => cmd === 'getex')).toBe(true);
+      expect(onSessionKey.filter(([cmd]) => WRITES.has(cmd))).toEqual([]);
+    },
+  );
+});
