@@ -206,8 +206,7 @@ export class LoginStore {
   /**
    * Ends one login: its session, its tokens and its record. Credentials go first, so a failure
    * halfway leaves the record to retry with; the record is then read and deleted in one step,
-   * and any token named on it in the meantime is deleted too. Returns how many live tokens it
-   * revoked.
+   * and its credentials are deleted once more. Returns how many live tokens it revoked.
    */
   async end(userId: string, loginId: string): Promise<number> {
     const key = redisKeys.login(userId, loginId);
@@ -221,10 +220,12 @@ export class LoginStore {
       redisKeys.logins(userId),
       loginId,
     )) as string[];
-    const late = this.credentialKeys(pairs(taken)).filter(
-      (k) => !credentials.includes(k),
+    // Every key the record named at the end, again: a token named meanwhile, or a session
+    // that a login still in progress wrote after the first pass (it checks the record after
+    // writing, and this pass comes after the record is gone). Keys already gone count nothing.
+    const lateRevoked = await this.deleteKeys(
+      this.credentialKeys(pairs(taken)),
     );
-    const lateRevoked = await this.deleteKeys(late);
     this.lastSeenWritten.delete(loginId);
     return revoked + lateRevoked;
   }

@@ -1,6 +1,9 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-/** Secrets (tokens, session ids) are stored and looked up only by this digest. */
+/**
+ * Secrets (tokens, session ids) are stored and looked up only by this digest. One-shot
+ * `crypto.hash`: no Hash object per call, and it runs on every authenticated request.
+ */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('base64url');
+  return hash('sha256', secret, 'base64url');
 }

@@ -21,6 +21,16 @@ type Callback = (err?: any, data?: any) => any;
  * - a read is one GETEX that also slides the idle TTL, so there is no separate touch;
  * - no TTL ever passes the login's absolute deadline, carried in the session id.
  */
+/** A stored session, or null for none or a damaged entry. */
+function parseSession(raw: string | null): SessionData | null {
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as SessionData;
+  } catch {
+    return null;
+  }
+}
+
 @Injectable()
 export class SessionStore extends RedisStore {
   constructor(
@@ -52,21 +62,17 @@ export class SessionStore extends RedisStore {
    * live session under this id. PXAT, an absolute time, so the key cannot outlive the deadline
    * by a round trip or a rounding. Rejects only when Redis does: a damaged entry is no session.
    */
-  async read(sid: string): Promise<SessionData | null> {
+  read(sid: string): Promise<SessionData | null> {
     const at = this.expireAt(sessionDeadline(sid));
-    if (at === null) return null;
-    const raw = await this.redis.getex(SessionStore.key(sid), 'PXAT', at);
-    if (!raw) return null;
-    try {
-      return JSON.parse(raw) as SessionData;
-    } catch {
-      return null;
-    }
+    if (at === null) return Promise.resolve(null);
+    return this.redis
+      .getex(SessionStore.key(sid), 'PXAT', at)
+      .then(parseSession);
   }
 
   /** The logged-in state behind a session id, in one Redis command. */
-  async readAuth(sid: string): Promise<SessionAuth | null> {
-    return (await this.read(sid))?.auth ?? null;
+  readAuth(sid: string): Promise<SessionAuth | null> {
+    return this.read(sid).then((data) => data?.auth ?? null);
   }
 
   override async get(sid: string, cb?: Callback): Promise<unknown> {

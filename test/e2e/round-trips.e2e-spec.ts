@@ -68,6 +68,29 @@ describe('Redis work per authenticated request', () => {
     expect(malformed).toEqual([]);
   });
 
+  it('stays at one command per request over 1,000 session and bearer requests', async () => {
+    const rounds = 500;
+    await commandsFor(() =>
+      request(t.server).get('/admin/me').set('Cookie', user.cookie).expect(200),
+    );
+    commands.clear();
+    for (let i = 0; i < rounds; i++) {
+      await request(t.server)
+        .get('/admin/me')
+        .set('Cookie', user.cookie)
+        .expect(200);
+      await request(t.server)
+        .get('/admin/me')
+        .set('Authorization', `Bearer ${user.accessToken}`)
+        .expect(200);
+    }
+    await commands.flush();
+    const counts: Record<string, number> = {};
+    for (const [name] of commands.commands)
+      counts[name] = (counts[name] ?? 0) + 1;
+    expect(counts).toEqual({ getex: rounds, get: rounds });
+  });
+
   it('serves anonymous public pages without touching Redis', async () => {
     const sent = await commandsFor(() =>
       request(t.server).get('/auth/login').expect(200),

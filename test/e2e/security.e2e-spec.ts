@@ -339,6 +339,39 @@ describe('headers and cookies', () => {
     }
   });
 
+  it('sends the OWASP REST header set, and no page-only headers, on JSON answers', async () => {
+    const t = await startApp();
+    try {
+      const user = await registerAndLogin(t.server);
+      const answers = [
+        await request(t.server)
+          .get('/admin/me')
+          .set('Cookie', user.cookie)
+          .expect(200),
+        await request(t.server).get('/admin/me').expect(401),
+        await request(t.server).get('/health').expect(200),
+      ];
+      for (const res of answers) {
+        expect(res.headers['content-type']).toMatch(/^application\/json/);
+        expect(res.headers['content-security-policy']).toBe(
+          "default-src 'none';frame-ancestors 'none'",
+        );
+        expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.headers['x-content-type-options']).toBe('nosniff');
+        expect(res.headers['x-frame-options']).toBe('DENY');
+        expect(res.headers['cross-origin-resource-policy']).toBe('same-origin');
+        expect(res.headers['referrer-policy']).toBe('no-referrer');
+        expect(res.headers['strict-transport-security']).toContain('max-age=');
+        expect(res.headers['x-powered-by']).toBeUndefined();
+        expect(res.headers['etag']).toBeUndefined();
+        expect(res.headers['x-dns-prefetch-control']).toBeUndefined();
+        expect(res.headers['origin-agent-cluster']).toBeUndefined();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
   it('sets a Secure cookie behind an HTTPS proxy when TRUST_PROXY is set', async () => {
     const t = await startApp({ TRUST_PROXY: '1' });
     try {
