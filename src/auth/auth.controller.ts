@@ -31,8 +31,8 @@ import {
   prefersHtml,
   regenerateSession,
   saveSession,
-  destroySession,
 } from '../session/session-lifecycle.js';
+import { SESSION_COOKIE } from '../session/session.middleware.js';
 import { AuthService } from './auth.service.js';
 import { Authenticated, CurrentPrincipal, Public } from './decorators.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
@@ -174,7 +174,7 @@ export class AuthController {
     @Res({ passthrough: true }) res: Response,
   ) {
     await this.auth.logout(principal);
-    await this.endBrowserSession(req, res);
+    this.endBrowserSession(req, res);
     if (prefersHtml(req)) return res.redirect(303, LOGIN_PAGE_PATH);
     return { message: 'Logged out' };
   }
@@ -205,7 +205,7 @@ export class AuthController {
     @Res({ passthrough: true }) res: Response,
   ) {
     await this.auth.endLogin(principal, id);
-    if (id === principal.loginId) await this.endBrowserSession(req, res);
+    if (id === principal.loginId) this.endBrowserSession(req, res);
   }
 
   @Post('logout-all')
@@ -219,7 +219,7 @@ export class AuthController {
     @Res({ passthrough: true }) res: Response,
   ) {
     await this.auth.endAllLogins(principal);
-    await this.endBrowserSession(req, res);
+    this.endBrowserSession(req, res);
     return { message: 'Logged out everywhere' };
   }
 
@@ -251,12 +251,10 @@ export class AuthController {
     return { message: 'Password changed' };
   }
 
-  private async endBrowserSession(req: Request, res: Response): Promise<void> {
-    await destroySession(req);
+  /** The login's session key is already deleted with the login; the browser drops its cookie. */
+  private endBrowserSession(req: Request, res: Response): void {
     res.clearCookie(this.config.sessionCookieName, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
+      ...SESSION_COOKIE,
       secure: req.secure,
     });
   }

@@ -10,11 +10,6 @@ export async function saveSession(req: Request): Promise<void> {
   await promisify(req.session.save.bind(req.session))();
 }
 
-export async function destroySession(req: Request): Promise<void> {
-  if (!req.session) return;
-  await promisify(req.session.destroy.bind(req.session))();
-}
-
 /** True for a browser form post: the client prefers an HTML page to JSON. */
 export function prefersHtml(req: Request): boolean {
   return req.accepts(['application/json', 'text/html']) === 'text/html';
