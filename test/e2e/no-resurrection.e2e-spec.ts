@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { sessionKeyOf, tokenKeyOf } from '../helpers/e2e.js';
+import { AppRedisCommands } from '../helpers/redis-monitor.js';
 import { RedisProcess, sleep } from '../helpers/redis-process.js';
 import {
   LoggedIn,
@@ -34,29 +35,40 @@ const WRITES = new Set([
 describe('a logout racing in-flight requests of its session', () => {
   let redis: RedisProcess;
   let t: TestApp;
-  let monitor: Redis;
-  const seen: string[][] = [];
+  let commands: AppRedisCommands;
+  /** Requests the app's HTTP server has received so far. */
+  let received = 0;
 
   beforeAll(async () => {
     redis = await RedisProcess.start();
     t = await startApp({ REDIS_URL: redis.url }, { listen: true });
-    // monitor() opens a connection of its own; the client it is called on is not needed.
-    const base = new Redis(redis.url);
-    monitor = await base.monitor();
-    base.disconnect();
-    monitor.on('monitor', (_time: string, args: string[]) =>
-      seen.push([args[0].toLowerCase(), ...args.slice(1)]),
-    );
+    t.server.on('request', () => received++);
+    commands = new AppRedisCommands(t.redis, redis.url);
+    await commands.start();
   });
 
   afterAll(async () => {
     redis.thaw();
-    monitor?.disconnect();
+    commands?.stop();
     await t?.close();
     await redis?.kill();
   });
 
-  /** One request of the session: reads, a page, and a further token for the login. */
+  /** Waits, without a fixed sleep, until the app has received `count` requests in all. */
+  async function receivedAtLeast(count: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (received < count) {
+      if (Date.now() > deadline)
+        throw new Error(`the app received ${received} of ${count} requests`);
+      await sleep(5);
+    }
+  }
+
+  /**
+   * One request of the session: reads, a page, and a further token for the login. The token
+   * request carries a wrong password: a live session gets its token without the password being
+   * checked, while one that arrives after the logout must not log in afresh.
+   */
   function sessionRequest(user: LoggedIn, i: number): Promise<Response> {
     const headers = { Cookie: user.cookie, 'Sec-Fetch-Site': 'same-origin' };
     switch (i % 4) {
@@ -73,7 +85,7 @@ describe('a logout racing in-flight requests of its session', () => {
           body: JSON.stringify({
             grant_type: 'password',
             username: user.username,
-            password: user.password,
+            password: 'not the password',
           }),
         });
     }
@@ -84,22 +96,29 @@ describe('a logout racing in-flight requests of its session', () => {
     async () => {
       const user = await registerAndLogin(t.server);
       const sessionKey = sessionKeyOf(user.cookie);
-      seen.length = 0;
+      // The login's own write of the session key must be seen before it is forgotten.
+      await commands.flush();
+      commands.clear();
 
+      // Every request is held at the app's Redis connection while Redis is frozen, so the
+      // logout is queued behind the first burst and ahead of the second one's later commands.
       redis.freeze();
+      const base = received;
       const before = Array.from({ length: 40 }, (_, i) =>
         sessionRequest(user, i),
       );
-      await sleep(50);
+      await receivedAtLeast(base + 40);
       const logout = fetch(`${t.url}/auth/logout`, {
         method: 'POST',
         headers: { Cookie: user.cookie, 'Sec-Fetch-Site': 'same-origin' },
       });
-      await sleep(50);
+      await receivedAtLeast(base + 41);
       const after = Array.from({ length: 40 }, (_, i) =>
         sessionRequest(user, i),
       );
-      await sleep(200);
+      await receivedAtLeast(base + 81);
+      // Lets the last requests reach their Redis read before the thaw.
+      await sleep(20);
       redis.thaw();
 
       const responses = await Promise.all([...before, logout, ...after]);
@@ -113,8 +132,10 @@ describe('a logout racing in-flight requests of its session', () => {
         if (body.access_token) raced.push(body.access_token);
       }
 
-      // Let any write-back a finishing request might attempt reach Redis.
-      await sleep(300);
+      // Give any write-back a finished request might attempt time to be sent, then wait until
+      // MONITOR has shown everything the app sent.
+      await sleep(200);
+      await commands.flush();
       const inspect = new Redis(redis.url);
       try {
         expect(await inspect.exists(sessionKey)).toBe(0);
@@ -135,7 +156,9 @@ describe('a logout racing in-flight requests of its session', () => {
       }
 
       // Ordinary requests only ever read the session key; the logout deletes it.
-      const onSessionKey = seen.filter((args) => args.includes(sessionKey));
+      const onSessionKey = commands.commands.filter((args) =>
+        args.includes(sessionKey),
+      );
       expect(onSessionKey.some(([cmd]) => cmd === 'getex')).toBe(true);
       expect(onSessionKey.filter(([cmd]) => WRITES.has(cmd))).toEqual([]);
     },

@@ -14,13 +14,17 @@ export class AppRedisCommands {
   private appAddress = '';
   private waiting?: { marker: string; resolve: () => void };
 
-  constructor(private readonly app: Redis) {}
+  /** `url` is the Redis the app uses, when it is not the shared test database. */
+  constructor(
+    private readonly app: Redis,
+    private readonly url?: string,
+  ) {}
 
   async start(): Promise<void> {
     const info = await this.app.client('INFO');
     this.appAddress = /addr=(\S+)/.exec(info)?.[1] ?? '';
     // monitor() opens a connection of its own; the client it was called on is not needed.
-    const base = inspectRedis();
+    const base = inspectRedis(this.url);
     this.monitor = await base.monitor();
     base.disconnect();
     this.monitor.on(

@@ -52,9 +52,9 @@ export async function startApp(
   };
 }
 
-/** A separate client on the test database, for inspecting what the app wrote. */
-export function inspectRedis(): Redis {
-  return new Redis(process.env.REDIS_URL!, {
+/** A separate client on the test database (or `url`), for inspecting what the app wrote. */
+export function inspectRedis(url = process.env.REDIS_URL!): Redis {
+  return new Redis(url, {
     lazyConnect: false,
     maxRetriesPerRequest: 1,
   });
