@@ -4,8 +4,9 @@
  * starts a throwaway redis-server, the service and the reference app as child processes, and
  * drives them with autocannon from this process:
  *
- * - throughput and latency of each variant, in interleaved rounds of rotating order so machine
- *   noise hits every variant alike; ratios are taken per round, then the median;
+ * - throughput and latency of each variant, in interleaved rounds: every variant runs between
+ *   two runs of its baseline, and its ratio is to their mean, so machine noise hits both sides
+ *   of a ratio alike; the reported ratio is the median over the rounds;
  * - Redis commands per request, from INFO commandstats around a fixed number of requests;
  * - a login storm: session reads at a fixed rate while logins saturate password hashing;
  * - the service's RSS before and after many logins.
@@ -190,29 +191,62 @@ function rotate<T>(items: T[], by: number): T[] {
   return [...items.slice(shift), ...items.slice(0, shift)];
 }
 
-/** Round r runs the variants starting from the r-th, so none always runs first or last. */
+/** One timed run; `baselineRps` is what its baseline did around it (its own rate for a baseline). */
+interface Run {
+  round: number;
+  result: LoadResult;
+  baselineRps: number;
+}
+
+/**
+ * Each round runs every baseline between each pair of its variants (reference, anonymous,
+ * reference, session, reference, ...), in a variant order rotated by one each round. A
+ * variant's ratio is taken against the mean of the two baseline runs on either side of it, so
+ * a machine that speeds up or slows down over a round weighs on both sides of the ratio alike.
+ */
 async function measureRounds(
   variants: Variant[],
   settings: Settings,
-): Promise<Map<VariantName, LoadResult[]>> {
+): Promise<Map<VariantName, Run[]>> {
   progress(`warm-up: every variant for ${settings.durationSeconds} s`);
   for (const variant of variants)
     await runVariant(variant, settings.durationSeconds);
-  const results = new Map<VariantName, LoadResult[]>(
-    variants.map((v) => [v.name, []]),
-  );
+  const runs = new Map<VariantName, Run[]>(variants.map((v) => [v.name, []]));
+  const baselines = variants.filter((v) => v.baseline === v.name);
   for (let round = 0; round < settings.rounds; round++) {
     const line: string[] = [];
-    for (const variant of rotate(variants, round)) {
+    const timed = async (variant: Variant): Promise<LoadResult> => {
       const result = await runVariant(variant, settings.durationSeconds);
-      results.get(variant.name)!.push(result);
       line.push(`${variant.name} ${result.requestsPerSecond.toFixed(1)}`);
+      return result;
+    };
+    const recordBaseline = (variant: Variant, result: LoadResult) => {
+      runs.get(variant.name)!.push({
+        round,
+        result,
+        baselineRps: result.requestsPerSecond,
+      });
+      return result.requestsPerSecond;
+    };
+    for (const baseline of baselines) {
+      const others = variants.filter(
+        (v) => v.baseline === baseline.name && v !== baseline,
+      );
+      let before = recordBaseline(baseline, await timed(baseline));
+      for (const variant of rotate(others, round)) {
+        const result = await timed(variant);
+        const after = recordBaseline(baseline, await timed(baseline));
+        runs
+          .get(variant.name)!
+          .push({ round, result, baselineRps: (before + after) / 2 });
+        before = after;
+      }
     }
     progress(
       `round ${round + 1}/${settings.rounds} (req/s): ${line.join(', ')}`,
     );
   }
-  return results;
+  return runs;
 }
 
 /**
@@ -228,7 +262,7 @@ async function countCommands(
   await sleep(STRAGGLER_PAUSE_MS);
   return redis.countCommands(requests, async () => {
     const result = await drive(variant.target, {
-      connections: variant.connections,
+      connections: Math.min(variant.connections, requests),
       amount: requests,
     });
     expectAllSucceeded(`${variant.name} (counting Redis commands)`, result);
@@ -238,26 +272,32 @@ async function countCommands(
 
 function summarise(
   variant: Variant,
-  rounds: Map<VariantName, LoadResult[]>,
+  runs: Map<VariantName, Run[]>,
   commands: CommandCount,
 ): VariantSummary {
-  const own = rounds.get(variant.name)!;
-  const baseline = rounds.get(variant.baseline)!;
-  // Ratios per round, then the median: a slow moment of the machine hits both sides of a ratio.
-  const ratios = own.map(
-    (result, i) => result.requestsPerSecond / baseline[i].requestsPerSecond,
-  );
+  const own = runs.get(variant.name)!;
+  const results = own.map((run) => run.result);
+  const rounds = [...new Set(own.map((run) => run.round))];
   return {
     name: variant.name,
     request: variant.request,
     connections: variant.connections,
     baseline: variant.baseline,
-    requestsPerSecond: median(own.map((r) => r.requestsPerSecond)),
-    ratio: median(ratios),
-    p50Ms: median(own.map((r) => r.p50Ms)),
-    p99Ms: median(own.map((r) => r.p99Ms)),
-    non2xx: own.reduce((sum, r) => sum + r.non2xx, 0),
-    roundsPerSecond: own.map((r) => r.requestsPerSecond),
+    requestsPerSecond: median(results.map((r) => r.requestsPerSecond)),
+    ratio: median(
+      own.map((run) => run.result.requestsPerSecond / run.baselineRps),
+    ),
+    p50Ms: median(results.map((r) => r.p50Ms)),
+    p99Ms: median(results.map((r) => r.p99Ms)),
+    non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
+    // A baseline runs several times a round: the round's median.
+    roundsPerSecond: rounds.map((round) =>
+      median(
+        own
+          .filter((run) => run.round === round)
+          .map((run) => run.result.requestsPerSecond),
+      ),
+    ),
     commands,
   };
 }
@@ -341,7 +381,7 @@ async function measure(
   settings: Settings,
 ): Promise<BenchResults> {
   const machine = await describeMachine(stack.redis);
-  const rounds = await measureRounds(stack.variants, settings);
+  const runs = await measureRounds(stack.variants, settings);
   progress('counting Redis commands per request');
   const counts = new Map<VariantName, CommandCount>();
   for (const variant of stack.variants.filter((v) => !v.isLogin))
@@ -363,7 +403,7 @@ async function measure(
     settings,
     redisExclusive: stack.redis.exclusive,
     variants: stack.variants.map((v) =>
-      summarise(v, rounds, counts.get(v.name)!),
+      summarise(v, runs, counts.get(v.name)!),
     ),
     storm,
     memory,

@@ -102,7 +102,7 @@ export function consoleReport(results: BenchResults): string {
   const growth = memory.afterPauseMiB - memory.startMiB;
   return [
     '',
-    `Medians of ${settings.rounds} rounds x ${settings.durationSeconds} s; ratio per round against reference (logins: against reference-login)`,
+    `Medians of ${settings.rounds} rounds x ${settings.durationSeconds} s; ratio to the reference runs on either side of each run (logins: reference-login), median over the rounds`,
     '',
     textTable(results.variants),
     '',
@@ -145,7 +145,7 @@ function methodSection(results: BenchResults): string {
 |---|---|---:|---|
 ${variantLines}
 
-- **Rounds**: one warm-up round, then ${s.rounds} round${s.rounds === 1 ? '' : 's'}; each round runs every variant for ${s.durationSeconds} s, in an order rotated by one each round. req/s is completed requests over the time from the start of the run to its last response (a login takes over a second, so counting to the end of the round would charge the logins cut off there at random); p50 and p99 come from autocannon's latency histogram (whole milliseconds). The table shows medians over the rounds; the ratio is taken per round, then the median. After a login variant the next one waits for the logins cut off mid-hash to finish. Any non-2xx answer or socket error stops the benchmark.
+- **Rounds**: one warm-up round, then ${s.rounds} round${s.rounds === 1 ? '' : 's'}; each run lasts ${s.durationSeconds} s, and each round runs every variant once between two runs of its baseline (reference, anonymous, reference, session, reference, bearer, reference; then reference-login, login, reference-login), in a variant order rotated by one each round. A variant's ratio in a round is to the mean of the two baseline runs on either side of it, so a machine that slows down or speeds up over the round weighs on both sides alike. req/s is completed requests over the time from the start of the run to its last response (a login takes over a second, so counting to the end of the round would charge the logins cut off there at random); p50 and p99 come from autocannon's latency histogram (whole milliseconds). The table shows medians over all runs; the ratio is the median of the per-round ratios. After a login variant the next one waits for the logins cut off mid-hash to finish. Any non-2xx answer or socket error stops the benchmark.
 - **Redis commands per request**: \`INFO commandstats\` before and after a fixed number of requests, \`info\` itself left out: ${s.countRequests} requests per read variant, ${s.referenceLogins} reference logins, and for the service's logins the ${s.logins} logins of the memory test.
 - **Login storm**: session reads (\`GET /admin/me\`) at a fixed ${s.stormReadRate} requests/s over ${s.stormReadConnections} connections for ${s.stormSeconds} s, first on an idle service, then while ${s.stormLoginConnections} connections send logins as fast as they are answered. Read latency during the storm shows whether password hashing starves the event loop.
 - **Memory**: the service's VmRSS from \`/proc/<pid>/status\` after all the above (warm), after ${s.logins} further logins (each a new session), and after a ${s.memoryPauseSeconds} s pause.`;
@@ -169,7 +169,7 @@ ${markdownTable(results.variants)}
 
 ![chart](benchmarks.svg)
 
-The ratio is the median of the per-round ratios, so it can differ from the quotient of the two req/s medians. Requests per second in each round:
+The ratio is the median of the per-round ratios, so it can differ from the quotient of the two req/s medians. Requests per second in each round (for the baselines, the median of the round's runs):
 
 ${roundsTable(results.variants)}`;
 }
@@ -246,7 +246,7 @@ function chart(results: BenchResults): string {
   return renderChart(
     'Auth overhead: median requests per second',
     [
-      `Ratio: to the grey reference bar of the same panel, taken per round, then the median of ${settings.rounds} rounds.`,
+      `Ratio: to the grey reference bar of the same panel, run on either side of each variant; median of ${settings.rounds} rounds.`,
       `${results.machine.cpuCount} CPUs shared by the load generator, the service, the reference app and Redis.`,
     ],
     [
