@@ -13,9 +13,10 @@ import {
   userLoginKeys,
 } from '../helpers/logins.js';
 import {
+  furtherToken,
   inspectRedis,
-  login,
   LoggedIn,
+  login,
   PASSWORD,
   registerAndLogin,
   startApp,
@@ -271,26 +272,19 @@ describe('admin', () => {
     expect(after).toBeLessThanOrEqual(before);
     expect(await redis.pttl(sessionKeyOf(user.cookie))).toBeGreaterThan(0);
     // A token issued later by the session carries the new roles too.
-    const further = await request(t.server)
-      .post('/auth/token')
-      .set('Cookie', user.cookie)
-      .type('form')
-      .send({ username: user.username, password: PASSWORD })
-      .expect(200);
-    const furtherToken = (further.body as { access_token: string })
-      .access_token;
+    const further = (await furtherToken(t.server, user)).access_token;
     expect(
       (
         await request(t.server)
           .get('/admin/users')
-          .set('Authorization', `Bearer ${furtherToken}`)
+          .set('Authorization', `Bearer ${further}`)
       ).status,
     ).toBe(200);
 
     await asAdmin('patch', `/admin/users/${user.userId}`, 'bearer')
       .send({ roles: ['user'] })
       .expect(200);
-    for (const c of [...credentials, { ...user, accessToken: furtherToken }]) {
+    for (const c of [...credentials, { ...user, accessToken: further }]) {
       expect(await rolesSeenBy('session', c)).toBe(403);
       expect(await rolesSeenBy('bearer', c)).toBe(403);
     }

@@ -18,6 +18,7 @@ import {
 import { RedisCluster } from '../helpers/redis-cluster.js';
 import { freePort, RedisProcess } from '../helpers/redis-process.js';
 import {
+  furtherToken,
   LoggedIn,
   login,
   PASSWORD,
@@ -251,23 +252,12 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     const user = await registerAndLogin(t.server);
     const bystander = await login(t.server, user.username);
     // A further token for the same login, issued through its session.
-    const further = await request(t.server)
-      .post('/auth/token')
-      .set('Cookie', user.cookie)
-      .type('form')
-      .send({
-        grant_type: 'password',
-        username: user.username,
-        password: PASSWORD,
-      })
-      .expect(200);
-    const furtherToken = (further.body as { access_token: string })
-      .access_token;
-    expect(furtherToken).not.toBe(user.accessToken);
+    const further = (await furtherToken(t.server, user)).access_token;
+    expect(further).not.toBe(user.accessToken);
     expect(
       await meStatus(t.server, 'bearer', {
         ...user,
-        accessToken: furtherToken,
+        accessToken: further,
       }),
     ).toBe(200);
 
@@ -276,8 +266,8 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
       .set(authAs('bearer', user))
       .expect(200, { message: 'Logged out' });
     await expectEnded(t.server, user);
-    await expectEnded(t.server, { ...user, accessToken: furtherToken });
-    expect(await redis.exists(tokenKeyOf(furtherToken))).toBe(0);
+    await expectEnded(t.server, { ...user, accessToken: further });
+    expect(await redis.exists(tokenKeyOf(further))).toBe(0);
     await expectLive(t.server, bystander);
   });
 

@@ -19,6 +19,7 @@ import {
   userLoginKeys,
 } from '../helpers/logins.js';
 import {
+  furtherToken,
   inspectRedis,
   login,
   PASSWORD,
@@ -133,17 +134,9 @@ describe('logins', () => {
     const user = await newUser();
     const first = await loginAs(user);
     // A second token asked for by the logged-in session belongs to the same login.
-    const again = await request(t.server)
-      .post('/auth/token')
-      .set('Cookie', first.cookie)
-      .type('form')
-      .send({
-        grant_type: 'password',
-        username: user.username,
-        password: PASSWORD,
-      })
-      .expect(200);
-    const secondToken = (again.body as { access_token: string }).access_token;
+    const secondToken = (
+      await furtherToken(t.server, { ...first, username: user.username })
+    ).access_token;
     expect(secondToken).not.toBe(first.accessToken);
 
     const loginId = await loginIdOf(redis, user.id, first);

@@ -8,9 +8,8 @@ import {
   tokenKeyOf,
 } from '../helpers/e2e.js';
 import {
+  furtherToken,
   login,
-  LoggedIn,
-  PASSWORD,
   registerAndLogin,
   startApp,
   TestApp,
@@ -22,18 +21,6 @@ describe('POST /auth/logout', () => {
     t = await startApp();
   });
   afterAll(() => t.close());
-
-  /** A second token for the same login, from the already-logged-in session. */
-  async function furtherToken(user: LoggedIn): Promise<string> {
-    const res = await request(t.server)
-      .post('/auth/token')
-      .set('Cookie', user.cookie)
-      .type('form')
-      .send({ username: user.username, password: PASSWORD })
-      .expect(200);
-    expect(res.body.message).toBe('Already logged in');
-    return res.body.access_token as string;
-  }
 
   async function expectRevoked(accessToken: string) {
     const res = await request(t.server)
@@ -80,7 +67,7 @@ describe('POST /auth/logout', () => {
 
   it('revokes every token of the same login when logging out by session', async () => {
     const user = await registerAndLogin(t.server);
-    const second = await furtherToken(user);
+    const second = (await furtherToken(t.server, user)).access_token;
     await request(t.server)
       .post('/auth/logout')
       .set('Cookie', user.cookie)
@@ -93,7 +80,7 @@ describe('POST /auth/logout', () => {
 
   it('revokes the presented token and every other token of the same login when logging out by bearer', async () => {
     const user = await registerAndLogin(t.server);
-    const second = await furtherToken(user);
+    const second = (await furtherToken(t.server, user)).access_token;
     await request(t.server)
       .post('/auth/logout')
       .set('Authorization', `Bearer ${second}`)

@@ -8,8 +8,9 @@ import {
 } from '../helpers/logins.js';
 import { freePort, RedisProcess } from '../helpers/redis-process.js';
 import {
-  login,
+  furtherToken,
   LoggedIn,
+  login,
   PASSWORD,
   registerAndLogin,
   startApp,
@@ -161,13 +162,7 @@ describe('GET /metrics on the main port (admins only)', () => {
           .type('form')
           .send({ username, password: 'not the password at all' })
           .expect(400);
-        const further = await request(t.server)
-          .post('/auth/token')
-          .set('Cookie', user.cookie)
-          .type('form')
-          .send({ username, password: PASSWORD })
-          .expect(200);
-        expect(further.body.message).toBe('Already logged in');
+        await furtherToken(t.server, user);
       },
     );
     expect(moved).toEqual([1, 1, 0, 0, 0, 2]);
@@ -207,12 +202,7 @@ describe('GET /metrics on the main port (admins only)', () => {
       async () => {
         // logout: a login holding two tokens.
         const a = await registerAndLogin(t.server);
-        await request(t.server)
-          .post('/auth/token')
-          .set('Cookie', a.cookie)
-          .type('form')
-          .send({ username: a.username, password: PASSWORD })
-          .expect(200);
+        await furtherToken(t.server, a);
         await request(t.server)
           .post('/auth/logout')
           .set('Authorization', `Bearer ${a.accessToken}`)

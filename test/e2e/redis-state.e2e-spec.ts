@@ -10,6 +10,7 @@ import {
   tokenKeyOf,
 } from '../helpers/e2e.js';
 import {
+  furtherToken,
   inspectRedis,
   LoggedIn,
   PASSWORD,
@@ -33,13 +34,7 @@ describe('what a login leaves in Redis', () => {
     });
     redis = inspectRedis();
     user = await registerAndLogin(t.server);
-    const again = await request(t.server)
-      .post('/auth/token')
-      .set('Cookie', user.cookie)
-      .type('form')
-      .send({ username: user.username, password: PASSWORD })
-      .expect(200);
-    secondToken = again.body.access_token as string;
+    secondToken = (await furtherToken(t.server, user)).access_token;
   });
   afterAll(async () => {
     redis.disconnect();

@@ -116,6 +116,37 @@ export async function login(
   };
 }
 
+export interface FurtherToken {
+  message: string;
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+}
+
+/**
+ * A further token for a logged-in session: POST /auth/token with its cookie, which answers
+ * "Already logged in" and a new token of the same login (the password is not checked then).
+ */
+export async function furtherToken(
+  server: Server,
+  user: Pick<LoggedIn, 'cookie' | 'username'>,
+): Promise<FurtherToken> {
+  const res = await request(server)
+    .post('/auth/token')
+    .set('Cookie', user.cookie)
+    .type('form')
+    .send({
+      grant_type: 'password',
+      username: user.username,
+      password: PASSWORD,
+    })
+    .expect(200);
+  const body = res.body as FurtherToken;
+  if (body.message !== 'Already logged in')
+    throw new Error(`the session was not logged in: ${JSON.stringify(body)}`);
+  return body;
+}
+
 export async function registerAndLogin(
   server: Server,
   username = uniqueName(),
