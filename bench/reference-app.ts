@@ -6,12 +6,17 @@
  * Started by bench/auth-overhead.ts with PORT, REDIS_URL, SESSION_SECRET, BENCH_USERNAME and
  * BENCH_PASSWORD; it knows that one user, whose password it hashes at start-up.
  */
-import { randomUUID, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
+import { randomUUID, randomBytes, timingSafeEqual } from 'node:crypto';
 import { RedisStore } from 'connect-redis';
 import express, { type Request, type Response } from 'express';
 import session from 'express-session';
 import { Redis } from 'ioredis';
+// The service's own cost parameters, so a login costs both apps the same hashing work.
+import {
+  scrypt,
+  SCRYPT_KEY_LENGTH,
+  SCRYPT_OPTIONS,
+} from '../src/users/scrypt.js';
 
 interface ReferenceUser {
   id: string;
@@ -22,16 +27,6 @@ interface ReferenceUser {
 /** The session with the one field this app keeps in it. */
 type ReferenceSession = Request['session'] & { user?: ReferenceUser };
 
-const scryptAsync = promisify(scrypt) as (
-  password: string,
-  salt: Buffer,
-  keylen: number,
-  options: { N: number; r: number; p: number; maxmem: number },
-) => Promise<Buffer>;
-
-// The service's parameters (src/users/password-hasher.ts), so a login costs both the same work.
-const SCRYPT = { N: 2 ** 17, r: 8, p: 1, maxmem: 256 * 1024 * 1024 };
-const KEY_LENGTH = 32;
 const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
 
 function requiredEnv(name: string): string {
@@ -44,7 +39,10 @@ async function hashPassword(
   password: string,
 ): Promise<{ salt: Buffer; key: Buffer }> {
   const salt = randomBytes(16);
-  return { salt, key: await scryptAsync(password, salt, KEY_LENGTH, SCRYPT) };
+  return {
+    salt,
+    key: await scrypt(password, salt, SCRYPT_KEY_LENGTH, SCRYPT_OPTIONS),
+  };
 }
 
 function regenerate(req: Request): Promise<void> {
@@ -80,7 +78,12 @@ async function main(): Promise<void> {
       res.status(400).json({ error: 'username and password required' });
       return;
     }
-    const key = await scryptAsync(password, stored.salt, KEY_LENGTH, SCRYPT);
+    const key = await scrypt(
+      password,
+      stored.salt,
+      SCRYPT_KEY_LENGTH,
+      SCRYPT_OPTIONS,
+    );
     if (!timingSafeEqual(key, stored.key) || username !== user.username) {
       res.status(401).json({ error: 'invalid credentials' });
       return;

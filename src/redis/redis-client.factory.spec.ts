@@ -1,19 +1,6 @@
 import { Cluster, ReplyError } from 'ioredis';
-import { createServer } from 'node:net';
+import { freePort } from '../../test/helpers/free-port.js';
 import { isRedisUnavailable } from './redis-client.factory.js';
-
-/** A localhost port with nothing listening on it. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function named(name: string, message: string): Error {
   const error = new Error(message);
@@ -84,7 +71,7 @@ describe('isRedisUnavailable', () => {
   });
 
   it('is true for the errors a real cluster client gives when no node answers', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const cluster = new Cluster([{ host: '127.0.0.1', port }], {
       lazyConnect: true,
       enableOfflineQueue: false,

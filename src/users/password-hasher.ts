@@ -1,30 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { promisify } from 'node:util';
 import pLimit from 'p-limit';
-
-const scrypt_ = promisify(scrypt) as (
-  password: string,
-  salt: Buffer,
-  keylen: number,
-  options: { N: number; r: number; p: number; maxmem: number },
-) => Promise<Buffer>;
+import {
+  scrypt,
+  SCRYPT_KEY_LENGTH,
+  SCRYPT_LOG_N,
+  SCRYPT_MAXMEM,
+  SCRYPT_OPTIONS,
+  SCRYPT_P,
+  SCRYPT_R,
+} from './scrypt.js';
 
 /**
  * At most one hash per core but one at a time: a login storm queues here instead of taking
  * every core from the event loop, so authenticated requests keep flowing meanwhile.
  */
 const hashing = pLimit(Math.max(1, availableParallelism() - 1));
-const scryptAsync = (...args: Parameters<typeof scrypt_>) =>
-  hashing(() => scrypt_(...args));
-
-// OWASP Password Storage Cheat Sheet: scrypt with N=2^17, r=8, p=1.
-const LOG_N = 17;
-const R = 8;
-const P = 1;
-const KEY_LENGTH = 32;
-const MAXMEM = 256 * 1024 * 1024;
+const scryptAsync = (...args: Parameters<typeof scrypt>) =>
+  hashing(() => scrypt(...args));
 
 /**
  * scrypt from Node's crypto: memory-hard, and run on libuv's thread pool, off the event loop,
@@ -37,17 +31,17 @@ export class PasswordHasher {
 
   async hash(password: string): Promise<string> {
     const salt = randomBytes(16);
-    const key = await scryptAsync(password, salt, KEY_LENGTH, {
-      N: 2 ** LOG_N,
-      r: R,
-      p: P,
-      maxmem: MAXMEM,
-    });
+    const key = await scryptAsync(
+      password,
+      salt,
+      SCRYPT_KEY_LENGTH,
+      SCRYPT_OPTIONS,
+    );
     return [
       'scrypt',
-      LOG_N,
-      R,
-      P,
+      SCRYPT_LOG_N,
+      SCRYPT_R,
+      SCRYPT_P,
       salt.toString('base64'),
       key.toString('base64'),
     ].join('$');
@@ -63,7 +57,7 @@ export class PasswordHasher {
       N: 2 ** logN,
       r,
       p,
-      maxmem: MAXMEM,
+      maxmem: SCRYPT_MAXMEM,
     });
     // HMAC inside scrypt pads short keys with zero bytes: without this check "pw\0" would
     // verify as "pw". No valid password contains NUL (see the password policy).

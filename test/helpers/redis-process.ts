@@ -1,18 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
+import { freePort } from './free-port.js';
 
-/** A port nothing listens on right now: the kernel picks one for a throwaway server, which then lets go. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 /** One PING over a raw socket; true on +PONG within `timeoutMs`. */
 export function pingPort(port: number, timeoutMs = 500): Promise<boolean> {
