@@ -8,6 +8,7 @@ import { clearsCookie, waitUntil } from '../helpers/e2e.js';
 import {
   AUTH_MODES,
   authAs,
+  listLogins,
   Credentials,
   expectEnded,
   expectLive,
@@ -28,11 +29,6 @@ import {
   TestApp,
   uniqueName,
 } from '../helpers/test-app.js';
-
-interface ListedLogin {
-  id: string;
-  current: boolean;
-}
 
 /** The service starts anyway, answers 503 where it needs Redis, and serves its pages. */
 async function expectStartedWithoutRedis(env: Record<string, string>) {
@@ -116,20 +112,11 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     await cluster?.stop();
   });
 
-  async function listLogins(
-    mode: 'session' | 'bearer',
-    c: Credentials,
-  ): Promise<ListedLogin[]> {
-    const res = await request(t.server)
-      .get('/auth/sessions')
-      .set(authAs(mode, c))
-      .expect(200);
-    return res.body as ListedLogin[];
-  }
-
   /** The id of the caller's own login, as GET /auth/sessions marks it. */
   async function loginIdOf(c: Credentials): Promise<string> {
-    const current = (await listLogins('bearer', c)).filter((l) => l.current);
+    const current = (await listLogins(t.server, 'bearer', c)).filter(
+      (l) => l.current,
+    );
     expect(current).toHaveLength(1);
     return current[0].id;
   }
@@ -179,7 +166,7 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     const first = await registerAndLogin(t.server);
     const second = await login(t.server, first.username);
     for (const mode of AUTH_MODES) {
-      const listed = await listLogins(mode, first);
+      const listed = await listLogins(t.server, mode, first);
       expect(listed).toHaveLength(2);
       expect(listed.filter((l) => l.current)).toHaveLength(1);
     }
@@ -385,7 +372,7 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     expect(perNode.filter((n) => n > 0).length).toBeGreaterThan(1);
     // And every one of those logins still lists and works.
     for (const user of users) {
-      expect(await listLogins('session', user)).toHaveLength(1);
+      expect(await listLogins(t.server, 'session', user)).toHaveLength(1);
       await expectLive(t.server, user);
     }
   });
@@ -417,21 +404,10 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
       expect(clearsCookie(res, short.config.sessionCookieName)).toBe(true);
 
       const fresh = await login(short.server, lapsed.username);
-      const listed = await listLoginsOn(short, fresh);
+      const listed = await listLogins(short.server, 'session', fresh);
       expect(listed).toHaveLength(1);
       expect(listed[0].current).toBe(true);
       expect(await indexedLoginIds(lapsed.userId)).toEqual([listed[0].id]);
     });
   });
-
-  async function listLoginsOn(
-    app: TestApp,
-    c: Credentials,
-  ): Promise<ListedLogin[]> {
-    const res = await request(app.server)
-      .get('/auth/sessions')
-      .set(authAs('session', c))
-      .expect(200);
-    return res.body as ListedLogin[];
-  }
 });

@@ -5,6 +5,8 @@ import { redisKeys } from '../../src/redis/redis-keys.js';
 import {
   AUTH_MODES,
   authAs,
+  listLogins,
+  type ListedLogin,
   Credentials,
   eventually,
   expectEnded,
@@ -28,16 +30,6 @@ import {
   TestApp,
   uniqueName,
 } from '../helpers/test-app.js';
-
-interface ListedLogin {
-  id: string;
-  createdAt: string;
-  lastSeenAt: string;
-  expiresAt: string;
-  userAgent: string;
-  ip: string;
-  current: boolean;
-}
 
 const LOGIN_FIELDS = [
   'createdAt',
@@ -73,17 +65,6 @@ describe('logins', () => {
     return login(t.server, user.username, PASSWORD, userAgent);
   }
 
-  async function listLogins(
-    mode: 'session' | 'bearer',
-    c: Credentials,
-  ): Promise<ListedLogin[]> {
-    const res = await request(t.server)
-      .get('/auth/sessions')
-      .set(authAs(mode, c))
-      .expect(200);
-    return res.body as ListedLogin[];
-  }
-
   it('records a login from the token endpoint and one from the login page, each with its metadata', async () => {
     const user = await newUser();
     const api = await loginAs(user, 'api-client/1.0');
@@ -94,7 +75,7 @@ describe('logins', () => {
       'page-browser/2.0',
     );
 
-    const listed = await listLogins('session', api);
+    const listed = await listLogins(t.server, 'session', api);
     expect(listed).toHaveLength(2);
     for (const entry of listed) {
       expect(Object.keys(entry).sort()).toEqual(LOGIN_FIELDS);
@@ -156,7 +137,7 @@ describe('logins', () => {
       ].sort(),
     );
 
-    const listed = await listLogins('bearer', {
+    const listed = await listLogins(t.server, 'bearer', {
       ...first,
       accessToken: secondToken,
     });
@@ -192,7 +173,7 @@ describe('logins', () => {
       const a = await loginAs(user);
       const b = await loginAs(user);
       const c = await loginAs(user);
-      const listed = await listLogins(mode, b);
+      const listed = await listLogins(t.server, mode, b);
       expect(listed).toHaveLength(3);
       const current = listed.filter((l) => l.current);
       expect(current).toHaveLength(1);
@@ -232,7 +213,7 @@ describe('logins', () => {
       await sleep(200);
       expect(await redis.hget(key, 'lastSeenAt')).toBe(marker);
       // The list shows what is stored.
-      expect((await listLogins(mode, c))[0].lastSeenAt).toBe(marker);
+      expect((await listLogins(t.server, mode, c))[0].lastSeenAt).toBe(marker);
     },
   );
 
@@ -259,7 +240,7 @@ describe('logins', () => {
       ).toBeNull();
       await expectLive(t.server, me);
       await expectLive(t.server, bystander);
-      const listed = await listLogins(mode, me);
+      const listed = await listLogins(t.server, mode, me);
       expect(listed.map((l) => l.id)).not.toContain(targetId);
       expect(listed).toHaveLength(2);
 
@@ -308,9 +289,9 @@ describe('logins', () => {
       const bobLoginId = await loginIdOf(redis, bob.id, bobLogin);
       const aliceLoginId = await loginIdOf(redis, alice.id, aliceLogin);
 
-      const aliceSees = await listLogins(mode, aliceLogin);
+      const aliceSees = await listLogins(t.server, mode, aliceLogin);
       expect(aliceSees.map((l) => l.id)).toEqual([aliceLoginId]);
-      const bobSees = await listLogins(mode, bobLogin);
+      const bobSees = await listLogins(t.server, mode, bobLogin);
       expect(bobSees.map((l) => l.id)).toEqual([bobLoginId]);
 
       await request(t.server)
@@ -373,9 +354,9 @@ describe('logins', () => {
         expect(await redis.exists(sessionKeyOf(c.cookie))).toBe(0);
         expect(await redis.exists(tokenKeyOf(c.accessToken))).toBe(0);
       }
-      expect((await listLogins(mode, current)).map((l) => l.id)).toEqual([
-        currentId,
-      ]);
+      expect(
+        (await listLogins(t.server, mode, current)).map((l) => l.id),
+      ).toEqual([currentId]);
       expect(await userLoginKeys(redis, user.id)).toEqual(
         [redisKeys.login(user.id, currentId), redisKeys.logins(user.id)].sort(),
       );

@@ -25,6 +25,30 @@ export function authAs(mode: AuthMode, c: Credentials): Record<string, string> {
 }
 
 /** Every key under the user's `{u:<id>}` hash tag: login records and their index. */
+/** One entry of GET /auth/sessions. */
+export interface ListedLogin {
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  userAgent: string;
+  ip: string;
+  current: boolean;
+}
+
+/** The caller's live logins, as GET /auth/sessions lists them. */
+export async function listLogins(
+  server: Server,
+  mode: AuthMode,
+  c: Credentials,
+): Promise<ListedLogin[]> {
+  const res = await request(server)
+    .get('/auth/sessions')
+    .set(authAs(mode, c))
+    .expect(200);
+  return res.body as ListedLogin[];
+}
+
 export async function userLoginKeys(
   redis: Redis,
   userId: string,
