@@ -9,12 +9,17 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 @Injectable()
 export class LateRoutes implements OnModuleInit {
   private readonly pending: (() => void)[] = [];
+  private mounted = false;
 
+  /** Call before `app.init()`; afterwards the not-found handler would shadow the routes. */
   add(mount: () => void): void {
+    if (this.mounted)
+      throw new Error('LateRoutes.add called after the app was initialised');
     this.pending.push(mount);
   }
 
   onModuleInit(): void {
+    this.mounted = true;
     for (const mount of this.pending.splice(0)) mount();
   }
 }
