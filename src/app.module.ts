@@ -7,7 +7,6 @@ import { AuthModule } from './auth/auth.module.js';
 import { BoundedValidationPipe } from './common/bounded-validation.pipe.js';
 import { DomainError } from './common/domain-error.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
-import { LateRoutes } from './common/late-routes.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -32,7 +31,6 @@ export class AppModule {
       ],
       controllers: [HealthController],
       providers: [
-        LateRoutes,
         { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         {

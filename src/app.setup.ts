@@ -8,7 +8,6 @@ import {
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { SWAGGER_COOKIE, SWAGGER_OAUTH2 } from './auth/decorators.js';
-import { LateRoutes } from './common/late-routes.js';
 import { AppConfig, loadConfig } from './config/app-config.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { securityHeaders } from './security/security-headers.js';
@@ -77,18 +76,15 @@ export function configureApp(
   app.use(sessionReader(config, sessions));
   // Sessions are created at login and nowhere else.
   app.use(LOGIN_PATH, sessionWriter(config, sessions));
-  // After the API routes, which then never walk past the docs' nine.
-  app.get(LateRoutes).add(() =>
-    SwaggerModule.setup(
-      DOCS_PATH.slice(1),
-      app,
-      () => buildOpenApi(app, config),
-      {
-        jsonDocumentUrl: 'docs-json',
-        yamlDocumentUrl: 'docs-yaml',
-        swaggerOptions: { persistAuthorization: false, withCredentials: true },
-      },
-    ),
+  SwaggerModule.setup(
+    DOCS_PATH.slice(1),
+    app,
+    () => buildOpenApi(app, config),
+    {
+      jsonDocumentUrl: 'docs-json',
+      yamlDocumentUrl: 'docs-yaml',
+      swaggerOptions: { persistAuthorization: false, withCredentials: true },
+    },
   );
 }
 

@@ -94,6 +94,7 @@ describe('loadConfig', () => {
         TOKEN_TTL_SECONDS: '300',
         TRUST_PROXY: '2',
         LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'pretty',
         ADMIN_USERNAME: 'root',
         ADMIN_PASSWORD: 'root password here',
       });
@@ -109,6 +110,7 @@ describe('loadConfig', () => {
           tokenTtlSeconds: 300,
           trustProxy: 2,
           logLevel: 'warn',
+          logFormat: 'pretty',
           adminUsername: 'root',
           adminPassword: 'root password here',
           warnings: [],
@@ -148,6 +150,33 @@ describe('loadConfig', () => {
       },
     );
 
+    it.each(['json', 'pretty'])('accepts LOG_FORMAT=%s', (format) => {
+      expect(loadConfig({ LOG_FORMAT: format }, true).logFormat).toBe(format);
+      expect(loadConfig({ LOG_FORMAT: format }, false).logFormat).toBe(format);
+    });
+
+    it.each([
+      [true, undefined, 'pretty'],
+      [true, 'development', 'pretty'],
+      [true, 'production', 'json'],
+      [false, undefined, 'json'],
+      [false, 'development', 'json'],
+    ])(
+      'defaults LOG_FORMAT, with stdout a terminal: %p and NODE_ENV=%p, to %s',
+      (terminal, nodeEnv, expected) => {
+        const config = loadConfig(
+          {
+            NODE_ENV: nodeEnv,
+            REDIS_URL: 'redis://127.0.0.1:6379/0',
+            SESSION_SECRET: SECRET,
+            LOG_FORMAT: '',
+          },
+          terminal,
+        );
+        expect(config.logFormat).toBe(expected);
+      },
+    );
+
     it('accepts the bounds of the numeric settings', () => {
       const low = loadConfig({
         PORT: '0',
@@ -183,6 +212,8 @@ describe('loadConfig', () => {
       ['TRUST_PROXY', '10.0.0.0/8'],
       ['LOG_LEVEL', 'loud'],
       ['LOG_LEVEL', 'INFO'],
+      ['LOG_FORMAT', 'text'],
+      ['LOG_FORMAT', 'JSON'],
       ['SESSION_COOKIE_NAME', 'bad name'],
       ['SESSION_COOKIE_NAME', 'semi;colon'],
       ['SESSION_COOKIE_NAME', 'x'.repeat(65)],

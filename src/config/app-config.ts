@@ -21,6 +21,9 @@ const LOG_LEVELS = [
 ] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 /** The whole runtime configuration, parsed once at boot. Nothing else reads `process.env`. */
 export class AppConfig {
   readonly production!: boolean;
@@ -40,6 +43,8 @@ export class AppConfig {
   /** Number of proxy hops to trust for client address and protocol; false when off. */
   readonly trustProxy!: number | false;
   readonly logLevel!: LogLevel;
+  /** `pretty` for a person at a terminal, `json` (one object a line) for log collectors. */
+  readonly logFormat!: LogFormat;
   /** Origins besides this service's own that may send cookie-authenticated writes (CSRF allow list). */
   readonly allowedOrigins!: string[];
   /** Origins allowed by CORS; empty means CORS is off. Always an exact list, never a wildcard. */
@@ -215,7 +220,14 @@ function metrics(env: Env): MetricsConfig {
   return { enabled: true, port };
 }
 
-export function loadConfig(env: Env = process.env): AppConfig {
+/**
+ * `stdoutIsTerminal` picks the default log format; it is a parameter so that tests do not
+ * depend on where jest's output goes.
+ */
+export function loadConfig(
+  env: Env = process.env,
+  stdoutIsTerminal = process.stdout.isTTY === true,
+): AppConfig {
   const production = env.NODE_ENV === 'production';
   const warnings: string[] = [];
 
@@ -280,6 +292,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     );
   }
 
+  const logFormat = (env.LOG_FORMAT ||
+    (stdoutIsTerminal && !production ? 'pretty' : 'json')) as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) {
+    throw new ConfigError(
+      'LOG_FORMAT',
+      `must be one of ${LOG_FORMATS.join(', ')}`,
+    );
+  }
+
   const adminUsername = env.ADMIN_USERNAME || undefined;
   const adminPassword = env.ADMIN_PASSWORD || undefined;
 
@@ -331,6 +352,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       86_400,
     ),
     logLevel,
+    logFormat,
     adminUsername,
     adminPassword,
     metrics: metrics(env),

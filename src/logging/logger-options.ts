@@ -1,4 +1,5 @@
 import type { Params } from 'nestjs-pino';
+import pretty from 'pino-pretty';
 import type { AppConfig } from '../config/app-config.js';
 
 /** Levels at which pino-http's per-request log lines (level info) are written. */
@@ -8,30 +9,49 @@ const REQUEST_LOG_LEVELS = new Set(['info', 'debug', 'trace']);
  * Structured request logs that never carry credentials, cookies, queries or bodies. Above
  * `info` no request line would be written, so the request logger is not mounted at all and
  * costs nothing per request; errors are still logged by the error filter.
+ *
+ * `LOG_FORMAT=pretty` writes the same records as readable lines for a person at a terminal,
+ * in this thread and synchronously, so that the last lines before a crash are not lost.
+ * `destination` is stdout unless a test passes a stream.
  */
-export function loggerOptions(config: AppConfig): Params {
+export function loggerOptions(
+  config: AppConfig,
+  destination: number | NodeJS.WritableStream = 1,
+): Params {
+  const options = {
+    level: config.logLevel,
+    redact: {
+      paths: ['res.headers["set-cookie"]'],
+      censor: '[redacted]',
+    },
+    serializers: {
+      // Only the path and user agent: the query, headers and body may carry credentials.
+      req: (req: {
+        id: unknown;
+        method: string;
+        url: string;
+        headers: Record<string, unknown>;
+      }) => ({
+        id: req.id,
+        method: req.method,
+        path: req.url.split('?')[0],
+        userAgent: req.headers['user-agent'],
+      }),
+    },
+  };
   return {
     forRoutes: REQUEST_LOG_LEVELS.has(config.logLevel) ? undefined : [],
-    pinoHttp: {
-      level: config.logLevel,
-      redact: {
-        paths: ['res.headers["set-cookie"]'],
-        censor: '[redacted]',
-      },
-      serializers: {
-        // Only the path and user agent: the query, headers and body may carry credentials.
-        req: (req: {
-          id: unknown;
-          method: string;
-          url: string;
-          headers: Record<string, unknown>;
-        }) => ({
-          id: req.id,
-          method: req.method,
-          path: req.url.split('?')[0],
-          userAgent: req.headers['user-agent'],
-        }),
-      },
-    },
+    pinoHttp:
+      config.logFormat === 'pretty'
+        ? [
+            options,
+            pretty({
+              destination,
+              sync: true,
+              translateTime: 'SYS:HH:MM:ss.l',
+              ignore: 'pid,hostname',
+            }),
+          ]
+        : options,
   };
 }
