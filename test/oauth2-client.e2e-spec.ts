@@ -1,5 +1,6 @@
 import { ResourceOwnerPassword } from 'simple-oauth2';
-import { PASSWORD, register, startApp, TestApp } from './helpers/test-app.js';
+import { PASSWORD, register } from './helpers/logins.js';
+import { startApp, TestApp } from './helpers/test-app.js';
 
 /** A stock OAuth2 client library talking to the token endpoint over HTTP. */
 describe('OAuth2 client library (simple-oauth2)', () => {

@@ -102,7 +102,7 @@ export function failureOf(child: Child, problem: string): Error {
   );
 }
 
-export { freePort } from '../../test/helpers/free-port.js';
+export { freePort } from '../../test/harness/free-port.mjs';
 
 /** Polls `check` until it returns true; fails early if the child exits meanwhile. */
 export async function waitUntil(

@@ -1,5 +1,5 @@
 import { Cluster, ReplyError } from 'ioredis';
-import { freePort } from '../../test/helpers/free-port.js';
+import { freePort } from '../../test/harness/free-port.mjs';
 import { isRedisUnavailable } from './redis-client.factory.js';
 
 function named(name: string, message: string): Error {

@@ -1,15 +1,13 @@
 import { mkdirSync } from 'node:fs';
-import { sessionKeyOf } from '../helpers/e2e.js';
+import { sessionKeyOf } from '../helpers/redis-inspection.js';
 import { fileURLToPath } from 'node:url';
+import { chromiumPath } from '../harness/programs.mjs';
 import {
   chromium,
   type Browser,
   type BrowserContext,
   type Page,
 } from 'playwright-core';
-
-/** Debian's chromium; no browser is ever downloaded. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -27,7 +25,8 @@ export const DOCS_DIR = fileURLToPath(new URL('../../docs/', import.meta.url));
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM_PATH,
+    // The global setup has checked that there is one.
+    executablePath: chromiumPath()!,
     args: CHROMIUM_ARGS,
   });
 }

@@ -1,11 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import {
-  PASSWORD,
-  register,
-  startApp,
-  TestApp,
-  uniqueName,
-} from '../helpers/test-app.js';
+import { PASSWORD, register, uniqueName } from '../helpers/logins.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
 import {
   browserSessionCookie,
   collectErrors,

@@ -1,12 +1,7 @@
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import {
-  inspectRedis,
-  PASSWORD,
-  register,
-  startApp,
-  TestApp,
-  uniqueName,
-} from '../helpers/test-app.js';
+import { PASSWORD, register, uniqueName } from '../helpers/logins.js';
+import { inspectRedis } from '../helpers/redis-inspection.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
 import {
   browserSessionCookie,
   collectErrors,

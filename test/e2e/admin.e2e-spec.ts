@@ -7,22 +7,21 @@ import {
   Credentials,
   expectEnded,
   expectLive,
+  furtherToken,
+  LoggedIn,
+  login,
   meStatus,
+  PASSWORD,
+  registerAndLogin,
+  uniqueName,
+} from '../helpers/logins.js';
+import {
+  inspectRedis,
   sessionKeyOf,
   tokenKeyOf,
   userLoginKeys,
-} from '../helpers/logins.js';
-import {
-  furtherToken,
-  inspectRedis,
-  LoggedIn,
-  login,
-  PASSWORD,
-  registerAndLogin,
-  startApp,
-  TestApp,
-  uniqueName,
-} from '../helpers/test-app.js';
+} from '../helpers/redis-inspection.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
 
 interface PublicUser {
   id: string;

@@ -1,17 +1,16 @@
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { redisKeys } from '../../src/redis/redis-keys.js';
-import { keysOfUser, setCookies } from '../helpers/e2e.js';
+import { setCookies } from '../helpers/cookies.js';
 import {
-  inspectRedis,
   LoggedIn,
   PASSWORD,
   register,
   registerAndLogin,
-  startApp,
-  TestApp,
   uniqueName,
-} from '../helpers/test-app.js';
+} from '../helpers/logins.js';
+import { inspectRedis, keysOfUser } from '../helpers/redis-inspection.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
 
 const BIG = 'x'.repeat(110 * 1024);
 

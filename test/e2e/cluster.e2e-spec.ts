@@ -4,31 +4,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { redisKeys } from '../../src/redis/redis-keys.js';
-import { clearsCookie, waitUntil } from '../helpers/e2e.js';
+import { freePort } from '../harness/free-port.mjs';
+import { clearsCookie } from '../helpers/cookies.js';
 import {
   AUTH_MODES,
   authAs,
-  listLogins,
   Credentials,
   expectEnded,
   expectLive,
-  meStatus,
-  sessionKeyOf,
-  tokenKeyOf,
-} from '../helpers/logins.js';
-import { RedisCluster } from '../helpers/redis-cluster.js';
-import { freePort, RedisProcess } from '../helpers/redis-process.js';
-import {
   furtherToken,
+  listLogins,
   LoggedIn,
   login,
+  meStatus,
   PASSWORD,
   register,
   registerAndLogin,
-  startApp,
-  TestApp,
   uniqueName,
-} from '../helpers/test-app.js';
+} from '../helpers/logins.js';
+import { sessionKeyOf, tokenKeyOf } from '../helpers/redis-inspection.js';
+import { RedisProcess } from '../helpers/redis-process.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
+import { waitUntil } from '../helpers/waiting.js';
+import { RedisCluster } from '../helpers/redis-cluster.js';
 
 /** The service starts anyway, answers 503 where it needs Redis, and serves its pages. */
 async function expectStartedWithoutRedis(env: Record<string, string>) {

@@ -2,16 +2,11 @@ import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { ConfigError, loadConfig } from '../../src/config/app-config.js';
 import { redisKeys } from '../../src/redis/redis-keys.js';
-import { clearsCookie, sessionKeyOf, waitUntil } from '../helpers/e2e.js';
-import {
-  inspectRedis,
-  PASSWORD,
-  registerAndLogin,
-  startApp,
-  TEST_SESSION_SECRET,
-  TestApp,
-  uniqueName,
-} from '../helpers/test-app.js';
+import { clearsCookie, TEST_SESSION_SECRET } from '../helpers/cookies.js';
+import { PASSWORD, registerAndLogin, uniqueName } from '../helpers/logins.js';
+import { inspectRedis, sessionKeyOf } from '../helpers/redis-inspection.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
+import { waitUntil } from '../helpers/waiting.js';
 
 describe('embedded store (REDIS_URL empty)', () => {
   let t: TestApp;

@@ -1,19 +1,14 @@
 import request from 'supertest';
 import {
-  call,
   clearsCookie,
   forgedSessionCookie,
-  sessionKeyOf,
   setCookies,
   unknownSessionCookie,
-} from '../helpers/e2e.js';
-import {
-  LoggedIn,
-  PASSWORD,
-  registerAndLogin,
-  startApp,
-  TestApp,
-} from '../helpers/test-app.js';
+} from '../helpers/cookies.js';
+import { LoggedIn, PASSWORD, registerAndLogin } from '../helpers/logins.js';
+import { sessionKeyOf } from '../helpers/redis-inspection.js';
+import { call } from '../helpers/routes.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
 
 const CHALLENGE = 'Bearer realm="auth"';
 const INVALID_TOKEN_CHALLENGE = 'Bearer realm="auth", error="invalid_token"';

@@ -4,21 +4,21 @@
  * write that only a valid request may make.
  */
 import type { Redis } from 'ioredis';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { rawRequest } from '../helpers/raw-http.js';
+import { nestRoutes } from '../helpers/routes.js';
 import { AppRedisCommands } from '../helpers/redis-monitor.js';
+import { signedCookie } from '../helpers/cookies.js';
 import {
-  inspectRedis,
-  login,
   LoggedIn,
+  login,
   PASSWORD,
   registerAndLogin,
-  startApp,
-  TEST_SESSION_SECRET,
-  TestApp,
   uniqueName,
-} from '../helpers/test-app.js';
+} from '../helpers/logins.js';
+import { inspectRedis } from '../helpers/redis-inspection.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
 
 /** Hang detector for every request: an answer must come, however slow the machine. */
 const HANG_GUARD = { response: 10_000, deadline: 15_000 };
@@ -47,15 +47,6 @@ const fx = {} as Fixture;
 
 function credentialOf(who: Who): LoggedIn | undefined {
   return who === 'anonymous' ? undefined : fx[who];
-}
-
-/** `name=value` of a cookie signed like express-session does (cookie-signature). */
-function signedCookie(sessionId: string, secret = TEST_SESSION_SECRET): string {
-  const mac = createHmac('sha256', secret)
-    .update(sessionId)
-    .digest('base64')
-    .replace(/=+$/, '');
-  return `session=${encodeURIComponent(`s:${sessionId}.${mac}`)}`;
 }
 
 /** Cyrillic look-alikes of Latin letters. */
@@ -288,6 +279,13 @@ function routes(): Route[] {
     },
     {
       method: 'get',
+      name: 'GET /metrics',
+      path: () => '/metrics',
+      as: [{ who: 'admin' }, { who: 'user' }],
+      protectedRoute: true,
+    },
+    {
+      method: 'get',
       name: 'GET /admin/users',
       path: () => '/admin/users',
       as: [{ who: 'admin' }, { who: 'user' }],
@@ -359,6 +357,12 @@ function routes(): Route[] {
       method: 'get',
       name: 'GET /auth/login',
       path: () => '/auth/login',
+      as: [{ who: 'anonymous' }],
+    },
+    {
+      method: 'get',
+      name: 'GET /assets/login.css',
+      path: () => '/assets/login.css',
       as: [{ who: 'anonymous' }],
     },
     {
@@ -1186,6 +1190,16 @@ describe('hostile input on every route', () => {
     appCommands?.stop();
     await inspect?.quit();
     await t?.close();
+  });
+
+  it('attacks exactly the routes the app serves', () => {
+    const attacked = routes()
+      .map((route) => route.name)
+      .sort();
+    const served = nestRoutes(t)
+      .map((route) => `${route.method} ${route.path}`)
+      .sort();
+    expect(attacked).toEqual(served);
   });
 
   const table = routes().flatMap((route) =>

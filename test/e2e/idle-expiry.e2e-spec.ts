@@ -1,12 +1,9 @@
 import request from 'supertest';
-import {
-  clearsCookie,
-  sessionKeyOf,
-  sleep,
-  tokenKeyOf,
-  waitUntil,
-} from '../helpers/e2e.js';
-import { registerAndLogin, startApp, TestApp } from '../helpers/test-app.js';
+import { clearsCookie } from '../helpers/cookies.js';
+import { registerAndLogin } from '../helpers/logins.js';
+import { sessionKeyOf, tokenKeyOf } from '../helpers/redis-inspection.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
+import { sleep, waitUntil } from '../helpers/waiting.js';
 
 const IDLE_SECONDS = 2;
 

@@ -2,22 +2,20 @@ import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { redisKeys } from '../../src/redis/redis-keys.js';
 import {
-  eventually,
-  loginIdOf,
+  furtherToken,
+  login,
   meStatus,
-  sessionKeyOf,
-  sleep,
-  tokenKeyOf,
-  userLoginKeys,
+  registerAndLogin,
 } from '../helpers/logins.js';
 import {
-  furtherToken,
   inspectRedis,
-  login,
-  registerAndLogin,
-  startApp,
-  TestApp,
-} from '../helpers/test-app.js';
+  loginIdOf,
+  sessionKeyOf,
+  tokenKeyOf,
+  userLoginKeys,
+} from '../helpers/redis-inspection.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
+import { eventually, sleep } from '../helpers/waiting.js';
 
 /** PTTLs of several keys read in one MULTI, so they are compared at the same instant. */
 async function pttls(redis: Redis, keys: string[]): Promise<number[]> {

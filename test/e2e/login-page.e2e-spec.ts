@@ -1,14 +1,12 @@
 import request from 'supertest';
-import { clearsCookie, setCookies } from '../helpers/e2e.js';
+import { clearsCookie, sessionCookie, setCookies } from '../helpers/cookies.js';
 import {
   PASSWORD,
   register,
   registerAndLogin,
-  sessionCookie,
-  startApp,
-  TestApp,
   uniqueName,
-} from '../helpers/test-app.js';
+} from '../helpers/logins.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
 
 const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 

@@ -2,34 +2,32 @@ import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { hashSecret } from '../../src/common/secret-hash.js';
 import { redisKeys } from '../../src/redis/redis-keys.js';
+import { sessionIdOf } from '../helpers/cookies.js';
 import {
   AUTH_MODES,
   authAs,
-  listLogins,
-  type ListedLogin,
   Credentials,
-  eventually,
   expectEnded,
   expectLive,
-  loginIdOf,
+  furtherToken,
+  type ListedLogin,
+  listLogins,
+  login,
   loginThroughPage,
   meStatus,
-  sessionIdOf,
-  sessionKeyOf,
-  sleep,
-  tokenKeyOf,
-  userLoginKeys,
-} from '../helpers/logins.js';
-import {
-  furtherToken,
-  inspectRedis,
-  login,
   PASSWORD,
   register,
-  startApp,
-  TestApp,
   uniqueName,
-} from '../helpers/test-app.js';
+} from '../helpers/logins.js';
+import {
+  inspectRedis,
+  loginIdOf,
+  sessionKeyOf,
+  tokenKeyOf,
+  userLoginKeys,
+} from '../helpers/redis-inspection.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
+import { eventually, sleep } from '../helpers/waiting.js';
 
 const LOGIN_FIELDS = [
   'createdAt',

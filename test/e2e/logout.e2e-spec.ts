@@ -1,19 +1,14 @@
-import { expectLive } from '../helpers/logins.js';
-import request from 'supertest';
-import { redisKeys } from '../../src/redis/redis-keys.js';
+import { clearsCookie, setCookies } from '../helpers/cookies.js';
 import {
-  clearsCookie,
-  sessionKeyOf,
-  setCookies,
-  tokenKeyOf,
-} from '../helpers/e2e.js';
-import {
+  expectLive,
   furtherToken,
   login,
   registerAndLogin,
-  startApp,
-  TestApp,
-} from '../helpers/test-app.js';
+} from '../helpers/logins.js';
+import { sessionKeyOf, tokenKeyOf } from '../helpers/redis-inspection.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
+import request from 'supertest';
+import { redisKeys } from '../../src/redis/redis-keys.js';
 
 describe('POST /auth/logout', () => {
   let t: TestApp;

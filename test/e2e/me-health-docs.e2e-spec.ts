@@ -1,14 +1,13 @@
 import request from 'supertest';
-import { setCookies } from '../helpers/e2e.js';
+import { setCookies } from '../helpers/cookies.js';
 import {
   login,
   PASSWORD,
   register,
   registerAndLogin,
-  startApp,
-  TestApp,
   uniqueName,
-} from '../helpers/test-app.js';
+} from '../helpers/logins.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
 
 interface OpenApiDoc {
   paths: Record<

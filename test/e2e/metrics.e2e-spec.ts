@@ -1,22 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
+import { freePort } from '../harness/free-port.mjs';
 import {
   AUTH_MODES,
   authAs,
   Credentials,
-  eventually,
-} from '../helpers/logins.js';
-import { freePort, RedisProcess } from '../helpers/redis-process.js';
-import {
   furtherToken,
   LoggedIn,
   login,
   PASSWORD,
   registerAndLogin,
-  startApp,
-  TestApp,
   uniqueName,
-} from '../helpers/test-app.js';
+} from '../helpers/logins.js';
+import { RedisProcess } from '../helpers/redis-process.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
+import { eventually } from '../helpers/waiting.js';
 
 type Labels = Record<string, string>;
 

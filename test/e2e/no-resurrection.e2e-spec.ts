@@ -1,13 +1,10 @@
 import { Redis } from 'ioredis';
-import { sessionKeyOf, tokenKeyOf } from '../helpers/e2e.js';
+import { LoggedIn, registerAndLogin } from '../helpers/logins.js';
+import { sessionKeyOf, tokenKeyOf } from '../helpers/redis-inspection.js';
+import { RedisProcess } from '../helpers/redis-process.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
+import { sleep } from '../helpers/waiting.js';
 import { AppRedisCommands } from '../helpers/redis-monitor.js';
-import { RedisProcess, sleep } from '../helpers/redis-process.js';
-import {
-  LoggedIn,
-  registerAndLogin,
-  startApp,
-  TestApp,
-} from '../helpers/test-app.js';
 
 /** Commands that create or change a key; a session key may see them only at login. */
 const WRITES = new Set([

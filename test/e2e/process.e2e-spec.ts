@@ -1,8 +1,8 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
-import { freePort } from '../helpers/redis-process.js';
-import { PASSWORD, uniqueName } from '../helpers/test-app.js';
+import { freePort } from '../harness/free-port.mjs';
+import { PASSWORD, uniqueName } from '../helpers/logins.js';
 
 /** The production entry point, compiled and run as its own process, as `npm start` does. */
 const MAIN = 'dist/main.js';

@@ -1,15 +1,16 @@
-import { eventually, expectLive } from '../helpers/logins.js';
-import type { Server } from 'node:http';
-import request from 'supertest';
+import { freePort } from '../harness/free-port.mjs';
 import {
+  expectLive,
   LoggedIn,
   PASSWORD,
   registerAndLogin,
-  startApp,
-  TestApp,
   uniqueName,
-} from '../helpers/test-app.js';
-import { freePort, RedisProcess, sleep } from '../helpers/redis-process.js';
+} from '../helpers/logins.js';
+import { RedisProcess } from '../helpers/redis-process.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
+import { eventually, sleep } from '../helpers/waiting.js';
+import type { Server } from 'node:http';
+import request from 'supertest';
 
 /**
  * A request that may not hang: supertest gives up after a few seconds, so a hung request fails

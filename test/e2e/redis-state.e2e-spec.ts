@@ -1,23 +1,22 @@
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { redisKeys } from '../../src/redis/redis-keys.js';
-import {
-  dumpKey,
-  keysOfUser,
-  scanKeys,
-  sessionIdOf,
-  sessionKeyOf,
-  tokenKeyOf,
-} from '../helpers/e2e.js';
+import { sessionIdOf } from '../helpers/cookies.js';
 import {
   furtherToken,
-  inspectRedis,
   LoggedIn,
   PASSWORD,
   registerAndLogin,
-  startApp,
-  TestApp,
-} from '../helpers/test-app.js';
+} from '../helpers/logins.js';
+import {
+  dumpKey,
+  inspectRedis,
+  keysOfUser,
+  scanKeys,
+  sessionKeyOf,
+  tokenKeyOf,
+} from '../helpers/redis-inspection.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
 
 const IDLE_SECONDS = 300;
 const TOKEN_TTL_SECONDS = 120;

@@ -1,15 +1,10 @@
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { redisKeys } from '../../src/redis/redis-keys.js';
-import { setCookies } from '../helpers/e2e.js';
-import {
-  inspectRedis,
-  login,
-  PASSWORD,
-  startApp,
-  TestApp,
-  uniqueName,
-} from '../helpers/test-app.js';
+import { setCookies } from '../helpers/cookies.js';
+import { login, PASSWORD, uniqueName } from '../helpers/logins.js';
+import { inspectRedis } from '../helpers/redis-inspection.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
 
 describe('POST /auth/register', () => {
   let t: TestApp;

@@ -1,13 +1,12 @@
 import request from 'supertest';
-import { clearsCookie } from '../helpers/e2e.js';
+import { clearsCookie } from '../helpers/cookies.js';
 import {
   furtherToken,
   login,
   PASSWORD,
   registerAndLogin,
-  startApp,
-  TestApp,
-} from '../helpers/test-app.js';
+} from '../helpers/logins.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
 
 describe('sessions across an app restart', () => {
   const running: TestApp[] = [];

@@ -1,11 +1,7 @@
 import request from 'supertest';
 import { AppRedisCommands } from '../helpers/redis-monitor.js';
-import {
-  registerAndLogin,
-  startApp,
-  TestApp,
-  LoggedIn,
-} from '../helpers/test-app.js';
+import { LoggedIn, registerAndLogin } from '../helpers/logins.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
 
 /** One Redis round trip per authenticated request is a design rule; these guard it. */
 describe('Redis work per authenticated request', () => {

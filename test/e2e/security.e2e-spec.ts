@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { signedCookie } from '../helpers/e2e.js';
-import request from 'supertest';
-import { newSessionId } from '../../src/session/session-id.js';
+import { sessionCookie, signedCookie } from '../helpers/cookies.js';
 import {
-  PASSWORD,
   login,
+  PASSWORD,
   register,
   registerAndLogin,
-  sessionCookie,
-  startApp,
-  TestApp,
   uniqueName,
-} from '../helpers/test-app.js';
+} from '../helpers/logins.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
+import request from 'supertest';
+import { newSessionId } from '../../src/session/session-id.js';
 
 describe('CSRF defence for cookie-authenticated writes', () => {
   let t: TestApp;

@@ -1,10 +1,11 @@
 import request from 'supertest';
-import { eventually, expectLive } from '../helpers/logins.js';
+import { expectLive, registerAndLogin } from '../helpers/logins.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
+import { eventually } from '../helpers/waiting.js';
 import {
   RedisSentinelSet,
   SENTINEL_MASTER_NAME,
 } from '../helpers/redis-sentinel.js';
-import { registerAndLogin, startApp, TestApp } from '../helpers/test-app.js';
 
 /** REDIS_SENTINELS: the service follows a master failover without a restart. */
 describe('Redis Sentinel', () => {

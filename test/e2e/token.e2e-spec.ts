@@ -1,20 +1,14 @@
 import request from 'supertest';
-import {
-  sessionKeyOf,
-  setCookieFor,
-  setCookies,
-  tokenKeyOf,
-} from '../helpers/e2e.js';
+import { sessionCookie, setCookieFor, setCookies } from '../helpers/cookies.js';
 import {
   login,
   PASSWORD,
   register,
   registerAndLogin,
-  sessionCookie,
-  startApp,
-  TestApp,
   uniqueName,
-} from '../helpers/test-app.js';
+} from '../helpers/logins.js';
+import { sessionKeyOf, tokenKeyOf } from '../helpers/redis-inspection.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
 
 interface TokenBody {
   access_token: string;

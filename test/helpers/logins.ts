@@ -1,12 +1,96 @@
-import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { redisKeys } from '../../src/redis/redis-keys.js';
-import { hashSecret } from '../../src/common/secret-hash.js';
-import { sessionCookie } from './test-app.js';
-import { sessionIdOf, sessionKeyOf, sleep, tokenKeyOf } from './e2e.js';
+import { sessionCookie } from './cookies.js';
 
-export { sessionIdOf, sessionKeyOf, sleep, tokenKeyOf };
+export const PASSWORD = 'correct horse battery staple';
+
+export function uniqueName(prefix = 'user'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+export interface LoggedIn {
+  username: string;
+  password: string;
+  userId: string;
+  accessToken: string;
+  /** `name=value` of the session cookie, ready for a Cookie header. */
+  cookie: string;
+}
+
+export async function register(
+  server: Server,
+  username = uniqueName(),
+  password = PASSWORD,
+): Promise<{ id: string; username: string }> {
+  const res = await request(server)
+    .post('/auth/register')
+    .send({ username, password })
+    .expect(201);
+  return res.body as { id: string; username: string };
+}
+
+export async function login(
+  server: Server,
+  username: string,
+  password = PASSWORD,
+  userAgent = 'jest',
+): Promise<Omit<LoggedIn, 'userId'>> {
+  const res = await request(server)
+    .post('/auth/token')
+    .set('User-Agent', userAgent)
+    .type('form')
+    .send({ grant_type: 'password', username, password })
+    .expect(200);
+  const cookie = sessionCookie(res);
+  if (!cookie) throw new Error('login set no session cookie');
+  return {
+    username,
+    password,
+    accessToken: (res.body as { access_token: string }).access_token,
+    cookie,
+  };
+}
+
+export interface FurtherToken {
+  message: string;
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+}
+
+/**
+ * A further token for a logged-in session: POST /auth/token with its cookie, which answers
+ * "Already logged in" and a new token of the same login (the password is not checked then).
+ */
+export async function furtherToken(
+  server: Server,
+  user: Pick<LoggedIn, 'cookie' | 'username'>,
+): Promise<FurtherToken> {
+  const res = await request(server)
+    .post('/auth/token')
+    .set('Cookie', user.cookie)
+    .type('form')
+    .send({
+      grant_type: 'password',
+      username: user.username,
+      password: PASSWORD,
+    })
+    .expect(200);
+  const body = res.body as FurtherToken;
+  if (body.message !== 'Already logged in')
+    throw new Error(`the session was not logged in: ${JSON.stringify(body)}`);
+  return body;
+}
+
+export async function registerAndLogin(
+  server: Server,
+  username = uniqueName(),
+  password = PASSWORD,
+): Promise<LoggedIn> {
+  const user = await register(server, username, password);
+  return { ...(await login(server, username, password)), userId: user.id };
+}
 
 /** The two ways a client authenticates: the session cookie, or the bearer token. */
 export type AuthMode = 'session' | 'bearer';
@@ -24,7 +108,6 @@ export function authAs(mode: AuthMode, c: Credentials): Record<string, string> {
     : { Authorization: `Bearer ${c.accessToken}` };
 }
 
-/** Every key under the user's `{u:<id>}` hash tag: login records and their index. */
 /** One entry of GET /auth/sessions. */
 export interface ListedLogin {
   id: string;
@@ -47,46 +130,6 @@ export async function listLogins(
     .set(authAs(mode, c))
     .expect(200);
   return res.body as ListedLogin[];
-}
-
-export async function userLoginKeys(
-  redis: Redis,
-  userId: string,
-): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(
-      cursor,
-      'MATCH',
-      `auth:{u:${userId}}:*`,
-      'COUNT',
-      1000,
-    );
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0');
-  return keys.sort();
-}
-
-/** The id of the login record naming this session and/or token, read straight from Redis. */
-export async function loginIdOf(
-  redis: Redis,
-  userId: string,
-  c: Partial<Credentials>,
-): Promise<string> {
-  const prefix = redisKeys.login(userId, '');
-  for (const key of await userLoginKeys(redis, userId)) {
-    if (!key.startsWith(prefix)) continue;
-    const fields = await redis.hgetall(key);
-    const hasSession =
-      c.cookie === undefined || fields.sid === sessionKeyOf(c.cookie);
-    const hasToken =
-      c.accessToken === undefined ||
-      `tok:${hashSecret(c.accessToken)}` in fields;
-    if (hasSession && hasToken) return fields.id;
-  }
-  throw new Error('no login record names these credentials');
 }
 
 /** Status of GET /admin/me (open to any logged-in user) with one credential. */
@@ -143,20 +186,4 @@ export async function loginThroughPage(
   const cookie = sessionCookie(res);
   if (!cookie) throw new Error('login page set no session cookie');
   return cookie;
-}
-
-/** Polls `probe` every `intervalMs` until it returns a value other than undefined, or fails after `limitMs`. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  limitMs = 10_000,
-  intervalMs = 200,
-): Promise<T> {
-  const giveUp = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > giveUp) throw new Error(`gave up waiting for ${what}`);
-    await sleep(intervalMs);
-  }
 }

@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, RedisProcess, sleep } from './redis-process.js';
+import { freePort } from '../harness/free-port.mjs';
+import { RedisProcess } from './redis-process.js';
+import { sleep } from './waiting.js';
 
 const execFileAsync = promisify(execFile);
 

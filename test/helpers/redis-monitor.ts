@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { inspectRedis } from './test-app.js';
+import { inspectRedis } from './redis-inspection.js';
 
 /**
  * Every command one app's own Redis connection sends, seen through MONITOR. Other test runs

@@ -1,29 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { createConnection } from 'node:net';
-import { freePort } from './free-port.js';
-
-export { freePort };
-
-/** One PING over a raw socket; true on +PONG within `timeoutMs`. */
-export function pingPort(port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
-}
-
-const live = new Set<ChildProcess>();
-// Last resort if a test run dies between start and cleanup: never leave a redis-server behind.
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
+import type { ChildProcess } from 'node:child_process';
+import { freePort } from '../harness/free-port.mjs';
+import {
+  killRedisServer,
+  spawnRedisServer,
+  throwawayArgs,
+} from '../harness/redis-server.mjs';
 
 /**
  * A throwaway `redis-server` child process on a port of its own, without persistence, that a
@@ -45,14 +26,7 @@ export class RedisProcess {
   ): Promise<RedisProcess> {
     const chosen = port ?? (await freePort());
     const redis = new RedisProcess(chosen, [
-      '--port',
-      String(chosen),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
+      ...throwawayArgs(chosen),
       ...extraArgs,
     ]);
     await redis.start();
@@ -87,32 +61,19 @@ export class RedisProcess {
   /** (Re)starts the server on the same port and waits until it answers PING. */
   async start(): Promise<void> {
     if (this.child) throw new Error('redis-server is already running');
-    const child = spawn('redis-server', this.args, { stdio: 'ignore' });
+    const child = await spawnRedisServer(this.port, this.args);
     this.child = child;
-    live.add(child);
     child.once('exit', () => {
-      live.delete(child);
       if (this.child === child) this.child = undefined;
     });
-    const deadline = Date.now() + 10_000;
-    while (!(await pingPort(this.port))) {
-      if (!this.child) throw new Error('redis-server exited during start-up');
-      if (Date.now() > deadline) {
-        await this.kill();
-        throw new Error(`redis-server did not start on port ${this.port}`);
-      }
-      await sleep(50);
-    }
   }
 
   /** SIGKILL, then waits for the process to be gone. No-op when not running. */
   async kill(): Promise<void> {
     const child = this.child;
     if (!child) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
     this.frozen = false;
-    await exited;
+    await killRedisServer(child);
   }
 
   /** SIGSTOP: the server keeps its connections open but answers nothing. */
@@ -127,8 +88,4 @@ export class RedisProcess {
     this.child.kill('SIGCONT');
     this.frozen = false;
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -2,7 +2,9 @@ import { Redis } from 'ioredis';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, RedisProcess, sleep } from './redis-process.js';
+import { freePort } from '../harness/free-port.mjs';
+import { RedisProcess } from './redis-process.js';
+import { sleep } from './waiting.js';
 
 export const SENTINEL_MASTER_NAME = 'auth-master';
 

@@ -2,9 +2,10 @@ import { createServer } from 'node:net';
 
 /**
  * A localhost port nothing listens on right now: the kernel picks one for a throwaway server,
- * which then lets go. Shared by the tests and the benchmark.
+ * which then lets go. Shared by the test harness, the tests and the benchmark.
+ * @returns {Promise<number>}
  */
-export function freePort(): Promise<number> {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -1,0 +1,8 @@
+import { chromium } from './chromium.mjs';
+import { redis } from './redis.mjs';
+
+/**
+ * What a test run needs, in start order; the teardown stops them in reverse.
+ * @type {import('./part.mjs').HarnessPart[]}
+ */
+export const HARNESS = [redis, chromium];

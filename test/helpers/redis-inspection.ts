@@ -1,0 +1,128 @@
+import { Redis } from 'ioredis';
+import { hashSecret } from '../../src/common/secret-hash.js';
+import { redisKeys } from '../../src/redis/redis-keys.js';
+import type { Credentials } from './logins.js';
+import { sessionIdOf } from './cookies.js';
+
+/** A separate client on the test database (or `url`), for inspecting what the app wrote. */
+export function inspectRedis(url = process.env.REDIS_URL!): Redis {
+  return new Redis(url, {
+    lazyConnect: false,
+    maxRetriesPerRequest: 1,
+  });
+}
+
+/** What the session store names the session of this cookie. */
+export function sessionKeyOf(cookie: string): string {
+  return redisKeys.session(hashSecret(sessionIdOf(cookie)));
+}
+
+export function tokenKeyOf(accessToken: string): string {
+  return redisKeys.token(hashSecret(accessToken));
+}
+
+/** Every key the service keeps for one user (account, name index, logins, sessions, tokens). */
+export async function keysOfUser(
+  redis: Redis,
+  user: { userId: string; username: string },
+): Promise<string[]> {
+  const keys = [
+    redisKeys.user(user.userId),
+    redisKeys.username(user.username),
+    redisKeys.logins(user.userId),
+  ];
+  const loginIds = await redis.zrange(redisKeys.logins(user.userId), 0, -1);
+  for (const loginId of loginIds) {
+    const loginKey = redisKeys.login(user.userId, loginId);
+    keys.push(loginKey);
+    const fields = await redis.hgetall(loginKey);
+    for (const [field, value] of Object.entries(fields)) {
+      if (field === 'sid') keys.push(value);
+      if (field.startsWith('tok:')) keys.push(redisKeys.token(field.slice(4)));
+    }
+  }
+  const existing: string[] = [];
+  for (const key of keys) if (await redis.exists(key)) existing.push(key);
+  return existing;
+}
+
+/** Every key under the user's `{u:<id>}` hash tag: login records and their index. */
+export async function userLoginKeys(
+  redis: Redis,
+  userId: string,
+): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(
+      cursor,
+      'MATCH',
+      `auth:{u:${userId}}:*`,
+      'COUNT',
+      1000,
+    );
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  return keys.sort();
+}
+
+/** The id of the login record naming this session and/or token, read straight from Redis. */
+export async function loginIdOf(
+  redis: Redis,
+  userId: string,
+  c: Partial<Credentials>,
+): Promise<string> {
+  const prefix = redisKeys.login(userId, '');
+  for (const key of await userLoginKeys(redis, userId)) {
+    if (!key.startsWith(prefix)) continue;
+    const fields = await redis.hgetall(key);
+    const hasSession =
+      c.cookie === undefined || fields.sid === sessionKeyOf(c.cookie);
+    const hasToken =
+      c.accessToken === undefined ||
+      `tok:${hashSecret(c.accessToken)}` in fields;
+    if (hasSession && hasToken) return fields.id;
+  }
+  throw new Error('no login record names these credentials');
+}
+
+/** The stored content of a key as text, whatever its type. */
+export async function dumpKey(redis: Redis, key: string): Promise<string> {
+  const type = await redis.type(key);
+  switch (type) {
+    case 'string':
+      return (await redis.get(key)) ?? '';
+    case 'hash':
+      return JSON.stringify(await redis.hgetall(key));
+    case 'zset':
+      return JSON.stringify(await redis.zrange(key, 0, -1, 'WITHSCORES'));
+    case 'set':
+      return JSON.stringify(await redis.smembers(key));
+    case 'list':
+      return JSON.stringify(await redis.lrange(key, 0, -1));
+    default:
+      return '';
+  }
+}
+
+/** Keys whose name matches the glob `pattern` (SCAN, not KEYS). */
+export async function scanKeys(
+  redis: Redis,
+  pattern: string,
+): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(
+      cursor,
+      'MATCH',
+      pattern,
+      'COUNT',
+      500,
+    );
+    found.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return found;
+}
