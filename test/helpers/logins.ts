@@ -5,8 +5,15 @@ import { sessionCookie } from './cookies.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
+/**
+ * Part of every name a test file makes up with `uniqueName`, so that the accounts, throttle
+ * buckets and logins the file created can be found and removed after it (test/helpers/cleanup.ts).
+ * Jest loads this module afresh for each file.
+ */
+export const FILE_MARK = randomBytes(3).toString('hex');
+
 export function uniqueName(prefix = 'user'): string {
-  return `${prefix}-${randomBytes(5).toString('hex')}`;
+  return `${prefix}-${FILE_MARK}${randomBytes(4).toString('hex')}`;
 }
 
 export interface LoggedIn {

@@ -1,0 +1,47 @@
+import type { Redis } from 'ioredis';
+import { redisKeys } from '../../src/redis/redis-keys.js';
+import { FILE_MARK } from './logins.js';
+import { keysOfUser, scanKeys, userLoginKeys } from './redis-inspection.js';
+
+interface Account {
+  userId: string;
+  username: string;
+}
+
+/**
+ * The accounts this test file created: those whose name carries the file's mark. The one place
+ * that knows where accounts are kept.
+ */
+async function accountsOfThisFile(redis: Redis): Promise<Account[]> {
+  const prefix = redisKeys.username('');
+  const accounts: Account[] = [];
+  for (const key of await scanKeys(
+    redis,
+    redisKeys.username(`*${FILE_MARK}*`),
+  )) {
+    const userId = await redis.get(key);
+    if (userId) accounts.push({ userId, username: key.slice(prefix.length) });
+  }
+  return accounts;
+}
+
+/**
+ * Removes what this test file wrote to the test database: its accounts with their logins,
+ * sessions and tokens, and the failed-login buckets of every name it made up (many name no
+ * account). Run after each e2e file (test/helpers/cleanup-after-file.ts), so the database does
+ * not grow run after run.
+ */
+export async function removeWhatThisFileWrote(redis: Redis): Promise<number> {
+  const keys = new Set(
+    await scanKeys(redis, redisKeys.loginFailuresOfAccount(`*${FILE_MARK}*`)),
+  );
+  const accounts = await accountsOfThisFile(redis);
+  for (const account of accounts) {
+    for (const key of await keysOfUser(redis, account)) keys.add(key);
+    for (const key of await userLoginKeys(redis, account.userId)) keys.add(key);
+  }
+  if (accounts.length > 0)
+    await redis.zrem(redisKeys.userList(), ...accounts.map((a) => a.userId));
+  if (keys.size > 0) await redis.del(...keys);
+  return keys.size;
+}
