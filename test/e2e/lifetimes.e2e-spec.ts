@@ -15,7 +15,7 @@ import {
   userLoginKeys,
 } from '../helpers/redis-inspection.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
-import { eventually, sleep } from '../helpers/waiting.js';
+import { eventually, sleep, waitUntil } from '../helpers/waiting.js';
 
 /** PTTLs of several keys read in one MULTI, so they are compared at the same instant. */
 async function pttls(redis: Redis, keys: string[]): Promise<number[]> {
@@ -314,20 +314,21 @@ describe('lifetimes', () => {
         short = await startApp({ SESSION_ABSOLUTE_SECONDS: '2' });
         const brief = await registerAndLoginAgain(short, user.username);
         const longId = await loginIdOf(redis, user.userId, user);
+        const briefId = await loginIdOf(redis, user.userId, brief);
         const [loginTtl, indexTtl] = await pttls(redis, [
           redisKeys.login(user.userId, longId),
           redisKeys.logins(user.userId),
         ]);
         expect(indexTtl).toBeGreaterThanOrEqual(loginTtl);
 
-        await eventually(
+        await waitUntil(
           async () =>
-            (await redis.exists(sessionKeyOf(brief.cookie))) === 0
-              ? true
-              : undefined,
+            (await redis.exists(
+              sessionKeyOf(brief.cookie),
+              redisKeys.login(user.userId, briefId),
+            )) === 0,
           'the short login to end',
         );
-        await sleep(200);
         // The long login is still listed, and logging out everywhere still reaches it.
         const listed = await request(long.server)
           .get('/auth/sessions')

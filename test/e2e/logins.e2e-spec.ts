@@ -27,7 +27,7 @@ import {
   userLoginKeys,
 } from '../helpers/redis-inspection.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
-import { eventually, sleep } from '../helpers/waiting.js';
+import { eventually, waitUntil } from '../helpers/waiting.js';
 
 const LOGIN_FIELDS = [
   'createdAt',
@@ -194,8 +194,14 @@ describe('logins', () => {
       const loginId = await loginIdOf(redis, user.id, c);
       const key = redisKeys.login(user.id, loginId);
       const createdAt = await redis.hget(key, 'createdAt');
-      // Logging in does not mark the login seen; its first authenticated request does.
-      await sleep(20);
+      // Logging in does not mark the login seen; its first authenticated request does, at a
+      // later millisecond.
+      await waitUntil(
+        async () => Date.now() > Date.parse(createdAt!),
+        'the clock to pass the login time',
+        1_000,
+        1,
+      );
       expect(await meStatus(t.server, mode, c)).toBe(200);
       const seen = await eventually(async () => {
         const value = await redis.hget(key, 'lastSeenAt');
@@ -208,7 +214,9 @@ describe('logins', () => {
       await redis.hset(key, 'lastSeenAt', marker);
       expect(await meStatus(t.server, mode, c)).toBe(200);
       expect(await meStatus(t.server, mode, c)).toBe(200);
-      await sleep(200);
+      // The app sends a last-seen write before it answers; a PING on its connection comes back
+      // only after every command sent ahead of it.
+      await t.redis.ping();
       expect(await redis.hget(key, 'lastSeenAt')).toBe(marker);
       // The list shows what is stored.
       expect((await listLogins(t.server, mode, c))[0].lastSeenAt).toBe(marker);

@@ -19,13 +19,14 @@ interface OpenApiDoc {
   };
 }
 
-describe('GET /admin/me', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp();
-  });
-  afterAll(() => t.close());
+// One app with the default settings for the routes below; the docs need a cookie name of their own.
+let t: TestApp;
+beforeAll(async () => {
+  t = await startApp();
+});
+afterAll(() => t.close());
 
+describe('GET /admin/me', () => {
   function expectMe(
     body: Record<string, unknown>,
     userId: string,
@@ -94,12 +95,6 @@ describe('GET /admin/me', () => {
 });
 
 describe('GET /health', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp();
-  });
-  afterAll(() => t.close());
-
   it('answers 200 {status: "ok"} without credentials and sets no cookie', async () => {
     const res = await request(t.server).get('/health').expect(200);
     expect(res.body).toEqual({ status: 'ok' });

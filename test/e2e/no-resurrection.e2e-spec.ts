@@ -3,7 +3,7 @@ import { LoggedIn, registerAndLogin } from '../helpers/logins.js';
 import { sessionKeyOf, tokenKeyOf } from '../helpers/redis-inspection.js';
 import { RedisProcess } from '../helpers/redis-process.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
-import { sleep } from '../helpers/waiting.js';
+import { waitUntil } from '../helpers/waiting.js';
 import { AppRedisCommands } from '../helpers/redis-monitor.js';
 
 /** Commands that create or change a key; a session key may see them only at login. */
@@ -51,14 +51,14 @@ describe('a logout racing in-flight requests of its session', () => {
     await redis?.kill();
   });
 
-  /** Waits, without a fixed sleep, until the app has received `count` requests in all. */
-  async function receivedAtLeast(count: number): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (received < count) {
-      if (Date.now() > deadline)
-        throw new Error(`the app received ${received} of ${count} requests`);
-      await sleep(5);
-    }
+  /** Waits until the app has received `count` requests in all. */
+  function receivedAtLeast(count: number): Promise<void> {
+    return waitUntil(
+      async () => received >= count,
+      `the app to receive ${count} requests (it has ${received})`,
+      10_000,
+      5,
+    );
   }
 
   /**
@@ -114,8 +114,13 @@ describe('a logout racing in-flight requests of its session', () => {
         sessionRequest(user, i),
       );
       await receivedAtLeast(base + 81);
-      // Lets the last requests reach their Redis read before the thaw.
-      await sleep(20);
+      // Every request waits on its first Redis read, sent into the frozen server, before the thaw.
+      await waitUntil(
+        async () => t.redis.commandQueue.length >= 81,
+        'every request to wait on Redis',
+        10_000,
+        5,
+      );
       redis.thaw();
 
       const responses = await Promise.all([...before, logout, ...after]);
@@ -129,9 +134,8 @@ describe('a logout racing in-flight requests of its session', () => {
         if (body.access_token) raced.push(body.access_token);
       }
 
-      // Give any write-back a finished request might attempt time to be sent, then wait until
-      // MONITOR has shown everything the app sent.
-      await sleep(200);
+      // Every request has been answered, and the app writes before it answers: once MONITOR
+      // has shown everything the app sent, no write-back is still to come.
       await commands.flush();
       const inspect = new Redis(redis.url);
       try {

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { sessionCookie, signedCookie } from '../helpers/cookies.js';
 import {
   login,
+  madeUpAddress,
   PASSWORD,
   register,
   registerAndLogin,
@@ -166,10 +166,8 @@ describe('brute-force limits', () => {
   });
   afterAll(() => t.close());
 
-  // Documentation-range addresses, unique per run: buckets outlive a run by the failure window.
-  const run = randomBytes(2).toString('hex');
-  let address = 0;
-  const freshAddress = () => `2001:db8:${run}::${(++address).toString(16)}`;
+  // Addresses of this file's own: buckets outlive a run by the failure window, until cleanup.
+  const freshAddress = madeUpAddress;
   const attempt = (username: string, password: string, from: string) =>
     request(t.server)
       .post('/auth/token')
@@ -320,53 +318,50 @@ describe('password policy and token endpoint strictness', () => {
 });
 
 describe('headers and cookies', () => {
+  // The default settings; tests that need others start an app of their own.
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(() => t.close());
+
   it('sends helmet headers with a strict CSP and no X-Powered-By', async () => {
-    const t = await startApp();
-    try {
-      const res = await request(t.server).get('/auth/login').expect(200);
-      const csp = res.headers['content-security-policy'];
-      expect(csp).toContain("default-src 'self'");
-      expect(csp).toContain("frame-ancestors 'none'");
-      expect(csp).not.toContain('unsafe-inline');
-      expect(res.headers['x-content-type-options']).toBe('nosniff');
-      expect(res.headers['x-frame-options']).toBe('DENY');
-      expect(res.headers['x-powered-by']).toBeUndefined();
-      expect(res.text).not.toMatch(/<script|<style|style=/);
-    } finally {
-      await t.close();
-    }
+    const res = await request(t.server).get('/auth/login').expect(200);
+    const csp = res.headers['content-security-policy'];
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.text).not.toMatch(/<script|<style|style=/);
   });
 
   it('sends the OWASP REST header set, and no page-only headers, on JSON answers', async () => {
-    const t = await startApp();
-    try {
-      const user = await registerAndLogin(t.server);
-      const answers = [
-        await request(t.server)
-          .get('/admin/me')
-          .set('Cookie', user.cookie)
-          .expect(200),
-        await request(t.server).get('/admin/me').expect(401),
-        await request(t.server).get('/health').expect(200),
-      ];
-      for (const res of answers) {
-        expect(res.headers['content-type']).toMatch(/^application\/json/);
-        expect(res.headers['content-security-policy']).toBe(
-          "default-src 'none';frame-ancestors 'none'",
-        );
-        expect(res.headers['cache-control']).toBe('no-store');
-        expect(res.headers['x-content-type-options']).toBe('nosniff');
-        expect(res.headers['x-frame-options']).toBe('DENY');
-        expect(res.headers['cross-origin-resource-policy']).toBe('same-origin');
-        expect(res.headers['referrer-policy']).toBe('no-referrer');
-        expect(res.headers['strict-transport-security']).toContain('max-age=');
-        expect(res.headers['x-powered-by']).toBeUndefined();
-        expect(res.headers['etag']).toBeUndefined();
-        expect(res.headers['x-dns-prefetch-control']).toBeUndefined();
-        expect(res.headers['origin-agent-cluster']).toBeUndefined();
-      }
-    } finally {
-      await t.close();
+    const user = await registerAndLogin(t.server);
+    const answers = [
+      await request(t.server)
+        .get('/admin/me')
+        .set('Cookie', user.cookie)
+        .expect(200),
+      await request(t.server).get('/admin/me').expect(401),
+      await request(t.server).get('/health').expect(200),
+    ];
+    for (const res of answers) {
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.headers['content-security-policy']).toBe(
+        "default-src 'none';frame-ancestors 'none'",
+      );
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['cross-origin-resource-policy']).toBe('same-origin');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['strict-transport-security']).toContain('max-age=');
+      expect(res.headers['x-powered-by']).toBeUndefined();
+      expect(res.headers['etag']).toBeUndefined();
+      expect(res.headers['x-dns-prefetch-control']).toBeUndefined();
+      expect(res.headers['origin-agent-cluster']).toBeUndefined();
     }
   });
 
@@ -439,15 +434,10 @@ describe('headers and cookies', () => {
   });
 
   it('keeps CORS off by default', async () => {
-    const t = await startApp();
-    try {
-      const res = await request(t.server)
-        .get('/health')
-        .set('Origin', 'https://evil.example');
-      expect(res.headers['access-control-allow-origin']).toBeUndefined();
-    } finally {
-      await t.close();
-    }
+    const res = await request(t.server)
+      .get('/health')
+      .set('Origin', 'https://evil.example');
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('pairs credentials only with a listed origin when CORS is configured', async () => {
@@ -470,19 +460,14 @@ describe('headers and cookies', () => {
   });
 
   it('keeps stack traces out of error bodies', async () => {
-    const t = await startApp();
-    try {
-      const res = await request(t.server)
-        .post('/auth/register')
-        .set('Content-Type', 'application/json')
-        .send('{"bad json');
-      expect(res.status).toBe(400);
-      expect(JSON.stringify(res.body)).not.toMatch(
-        /stack|\.ts:|\.js:|node_modules/,
-      );
-    } finally {
-      await t.close();
-    }
+    const res = await request(t.server)
+      .post('/auth/register')
+      .set('Content-Type', 'application/json')
+      .send('{"bad json');
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).not.toMatch(
+      /stack|\.ts:|\.js:|node_modules/,
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { redisKeys } from '../../src/redis/redis-keys.js';
-import { FILE_MARK } from './logins.js';
+import { FILE_MARK, MADE_UP_ADDRESS_PREFIX } from './logins.js';
 import { keysOfUser, scanKeys, userLoginKeys } from './redis-inspection.js';
 
 interface Account {
@@ -25,16 +25,27 @@ async function accountsOfThisFile(redis: Redis): Promise<Account[]> {
   return accounts;
 }
 
+/** Every test request comes from the loopback address, unless it names one of its own. */
+const LOOPBACK = ['127.0.0.1', '::ffff:127.0.0.1', '::1'];
+
 /**
  * Removes what this test file wrote to the test database: its accounts with their logins,
- * sessions and tokens, and the failed-login buckets of every name it made up (many name no
- * account). Run after each e2e file (test/helpers/cleanup-after-file.ts), so the database does
+ * sessions and tokens, the failed-login buckets of every name it made up (many name no
+ * account), of the addresses it made up and of the loopback address. Run after each e2e file (test/helpers/cleanup-after-file.ts), so the database does
  * not grow run after run.
  */
 export async function removeWhatThisFileWrote(redis: Redis): Promise<number> {
-  const keys = new Set(
-    await scanKeys(redis, redisKeys.loginFailuresOfAccount(`*${FILE_MARK}*`)),
-  );
+  const keys = new Set([
+    ...(await scanKeys(
+      redis,
+      redisKeys.loginFailuresOfAccount(`*${FILE_MARK}*`),
+    )),
+    ...(await scanKeys(
+      redis,
+      redisKeys.loginFailuresOfAddress(`${MADE_UP_ADDRESS_PREFIX}*`),
+    )),
+    ...LOOPBACK.map((address) => redisKeys.loginFailuresOfAddress(address)),
+  ]);
   const accounts = await accountsOfThisFile(redis);
   for (const account of accounts) {
     for (const key of await keysOfUser(redis, account)) keys.add(key);

@@ -16,6 +16,15 @@ export function uniqueName(prefix = 'user'): string {
   return `${prefix}-${FILE_MARK}${randomBytes(4).toString('hex')}`;
 }
 
+/** The documentation-range IPv6 prefix of the client addresses this file makes up. */
+export const MADE_UP_ADDRESS_PREFIX = `2001:db8:${FILE_MARK.slice(0, 4)}:${FILE_MARK.slice(4)}::`;
+let madeUpAddresses = 0;
+
+/** A client address of this file's own (sent as X-Forwarded-For), with throttle buckets of its own. */
+export function madeUpAddress(): string {
+  return `${MADE_UP_ADDRESS_PREFIX}${(++madeUpAddresses).toString(16)}`;
+}
+
 export interface LoggedIn {
   username: string;
   password: string;
