@@ -51,20 +51,7 @@ export async function userLoginKeys(
   redis: Redis,
   userId: string,
 ): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(
-      cursor,
-      'MATCH',
-      `auth:{u:${userId}}:*`,
-      'COUNT',
-      1000,
-    );
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0');
-  return keys.sort();
+  return (await scanKeys(redis, `auth:{u:${userId}}:*`)).sort();
 }
 
 /** The id of the login record naming this session and/or token, read straight from Redis. */
