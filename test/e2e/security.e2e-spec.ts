@@ -166,7 +166,7 @@ describe('brute-force limits', () => {
   });
   afterAll(() => t.close());
 
-  // Addresses of this file's own: buckets outlive a run by the failure window, until cleanup.
+  // Addresses of this file's own, so their buckets start empty and are removed after the file.
   const freshAddress = madeUpAddress;
   const attempt = (username: string, password: string, from: string) =>
     request(t.server)

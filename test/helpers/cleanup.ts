@@ -30,9 +30,9 @@ const LOOPBACK = ['127.0.0.1', '::ffff:127.0.0.1', '::1'];
 
 /**
  * Removes what this test file wrote to the test database: its accounts with their logins,
- * sessions and tokens, the failed-login buckets of every name it made up (many name no
- * account), of the addresses it made up and of the loopback address. Run after each e2e file (test/helpers/cleanup-after-file.ts), so the database does
- * not grow run after run.
+ * sessions and tokens, and the failed-login buckets of every name it made up (many name no
+ * account), of the addresses it made up and of the loopback address. Run after each e2e file
+ * (test/helpers/cleanup-after-file.ts), so that the database does not grow run after run.
  */
 export async function removeWhatThisFileWrote(redis: Redis): Promise<number> {
   const keys = new Set([
