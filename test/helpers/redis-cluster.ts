@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../harness/free-port.mjs';
 import { RedisProcess } from './redis-process.js';
-import { sleep } from './waiting.js';
+import { waitUntil } from './waiting.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -108,23 +108,20 @@ export class RedisCluster {
 
   /** Waits until every node reports `cluster_state:ok` and knows every other node. */
   async waitUntilOk(timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const infos = await Promise.all(
-        this.nodes.map((_, i) => this.node(i).cluster('INFO')),
-      );
-      const ok = infos.every(
-        (info) =>
-          info.includes('cluster_state:ok') &&
-          info.includes(`cluster_known_nodes:${this.nodes.length}`),
-      );
-      if (ok) return;
-      if (Date.now() > deadline)
-        throw new Error(
-          `Redis Cluster did not become ok:\n${infos.join('\n')}`,
+    await waitUntil(
+      async () => {
+        const infos = await Promise.all(
+          this.nodes.map((_, i) => this.node(i).cluster('INFO')),
         );
-      await sleep(100);
-    }
+        return infos.every(
+          (info) =>
+            info.includes('cluster_state:ok') &&
+            info.includes(`cluster_known_nodes:${this.nodes.length}`),
+        );
+      },
+      'Redis Cluster to become ok on every node',
+      timeoutMs,
+    );
   }
 
   /** Index (into `nodes`) of the node that serves `key`'s hash slot. */

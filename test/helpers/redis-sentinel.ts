@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../harness/free-port.mjs';
 import { RedisProcess } from './redis-process.js';
-import { sleep } from './waiting.js';
+import { waitUntil } from './waiting.js';
 
 export const SENTINEL_MASTER_NAME = 'auth-master';
 
@@ -63,18 +63,19 @@ export class RedisSentinelSet {
     const sentinel = new Redis(this.sentinel.port, '127.0.0.1');
     const replica = new Redis(this.replica.port, '127.0.0.1');
     try {
-      for (let i = 0; i < 200; i++) {
-        const info = await replica.info('replication');
-        const replicas = (await sentinel.call(
-          'SENTINEL',
-          'REPLICAS',
-          SENTINEL_MASTER_NAME,
-        )) as unknown[];
-        if (info.includes('master_link_status:up') && replicas.length > 0)
-          return;
-        await sleep(100);
-      }
-      throw new Error('the sentinel never saw an in-sync replica');
+      await waitUntil(
+        async () => {
+          const info = await replica.info('replication');
+          const replicas = (await sentinel.call(
+            'SENTINEL',
+            'REPLICAS',
+            SENTINEL_MASTER_NAME,
+          )) as unknown[];
+          return info.includes('master_link_status:up') && replicas.length > 0;
+        },
+        'the sentinel to see an in-sync replica',
+        20_000,
+      );
     } finally {
       sentinel.disconnect();
       replica.disconnect();
