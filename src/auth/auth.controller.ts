@@ -27,12 +27,9 @@ import {
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
 import { ErrorBody, OAuthErrorBody } from '../common/error-body.dto.js';
-import {
-  prefersHtml,
-  regenerateSession,
-  saveSession,
-} from '../session/session-lifecycle.js';
+import { loginSessionOf } from '../session/login-session.js';
 import { SESSION_COOKIE } from '../session/session.middleware.js';
+import { prefersHtml } from '../views/browser-form.js';
 import { AuthService } from './auth.service.js';
 import { Authenticated, CurrentPrincipal, Public } from './decorators.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
@@ -141,24 +138,13 @@ export class AuthController {
       const token = await this.auth.tokenForSession(current);
       return { message: 'Already logged in', ...tokenResponse(token) };
     }
-    const user = await this.auth.verifyCredentials(grant, req.ip ?? '');
-    await regenerateSession(req);
-    const login = await this.auth.startLogin(user, req.sessionID, {
-      userAgent: req.get('user-agent') ?? '',
-      ip: req.ip ?? '',
-    });
-    req.session.auth = login.session;
-    try {
-      await saveSession(req);
-      // A logout-all, password change or disable that ran meanwhile ended the login before its
-      // session was written; the session must not outlive it.
-      await this.auth.confirmLogin(login.session, req.sessionID);
-    } catch (err) {
-      await this.auth.abandonLogin(login.session).catch(() => undefined);
-      throw err;
-    }
+    const token = await this.auth.login(
+      grant,
+      { userAgent: req.get('user-agent') ?? '', ip: req.ip ?? '' },
+      loginSessionOf(req),
+    );
     if (html) return res.redirect(303, LOGIN_PAGE_PATH);
-    return tokenResponse(login.token);
+    return tokenResponse(token);
   }
 
   @Post('logout')

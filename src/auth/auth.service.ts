@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import type { LoginSession } from '../session/login-session.js';
 import type { SessionAuth } from '../session/session-auth.js';
 import { sessionDeadline } from '../session/session-id.js';
-import { SessionStore } from '../session/session.store.js';
 import type { PublicUser, User } from '../users/user.js';
 import { toPublicUser } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
@@ -39,62 +39,74 @@ export class AuthService {
     return toPublicUser(await this.users.register(username, password));
   }
 
-  /** Checks a password grant under the failed-login throttle of the account and the client address. */
-  async verifyCredentials(
+  /**
+   * A password-grant login: checks the credentials under the throttle, gives the request a
+   * fresh session, records the login bound to it with its first token, writes the session,
+   * then confirms the login still exists. A login ended meanwhile (logout-all, password
+   * change, disable) loses the session just written; any failure after the record undoes
+   * the login, so nothing is left half-written and no ended login is revived.
+   */
+  async login(
     grant: PasswordGrant,
-    address: string,
-  ): Promise<User> {
+    client: ClientInfo,
+    session: LoginSession,
+  ): Promise<IssuedToken> {
+    let started: StartedLogin;
     try {
-      return await this.underThrottle(grant.username, address, () =>
+      const user = await this.underThrottle(grant.username, client.ip, () =>
         this.users.verifyCredentials(grant.username, grant.password),
       );
+      const sessionId = await session.regenerate();
+      started = await this.recordLogin(user, sessionId, client);
+      try {
+        await session.save(started.session);
+        await this.logins.confirmSession(
+          started.session.userId,
+          started.session.loginId,
+          sessionId,
+        );
+      } catch (err) {
+        await this.abandonLogin(started.session).catch(() => undefined);
+        throw err;
+      }
     } catch (err) {
       this.metrics.loginAttempted(failedLoginOutcome(err));
       throw err;
     }
+    this.metrics.loginAttempted('success');
+    return started.token;
   }
 
   /**
-   * Runs a password check behind the failed-login throttle: refused at once while the
-   * account or address is cooling down; a wrong password counts against both.
+   * Runs a password check under the login throttle: the attempt is reserved in the account's
+   * and the address's bucket first (refused at once while either cools down); a wrong
+   * password keeps it as a failure, anything else gives it back.
    */
   private async underThrottle<T>(
     username: string,
     address: string,
     check: () => Promise<T>,
   ): Promise<T> {
-    await this.throttle.check(username, address);
+    const reservation = await this.throttle.reserve(username, address);
+    let result: T;
     try {
-      const result = await check();
-      await this.throttle.recordSuccess(username);
-      return result;
+      result = await check();
     } catch (err) {
-      if (err instanceof DomainError && WRONG_PASSWORD_CODES.has(err.code)) {
-        await this.throttle.recordFailure(username, address);
-      }
+      const wrongPassword =
+        err instanceof DomainError && WRONG_PASSWORD_CODES.has(err.code);
+      await (
+        wrongPassword ? reservation.failed() : reservation.release()
+      ).catch(() => undefined);
       throw err;
     }
+    await reservation.release();
+    return result;
   }
 
   /**
    * Records a login for a verified user, bound to the freshly generated session id, and
    * issues its first access token. The login ends when the session id's deadline passes.
    */
-  async startLogin(
-    user: User,
-    sessionId: string,
-    client: ClientInfo,
-  ): Promise<StartedLogin> {
-    try {
-      const started = await this.recordLogin(user, sessionId, client);
-      this.metrics.loginAttempted('success');
-      return started;
-    } catch (err) {
-      this.metrics.loginAttempted(failedLoginOutcome(err));
-      throw err;
-    }
-  }
-
   private async recordLogin(
     user: User,
     sessionId: string,
@@ -106,7 +118,7 @@ export class AuthService {
       user.id,
       client,
       expiresAt,
-      SessionStore.key(sessionId),
+      sessionId,
     );
     const session: SessionAuth = {
       userId: user.id,
@@ -126,20 +138,8 @@ export class AuthService {
     }
   }
 
-  /**
-   * Checks, after the session is written, that its login was not ended meanwhile; if it was,
-   * deletes the session and fails, as a token issued into an ended login does.
-   */
-  async confirmLogin(session: SessionAuth, sessionId: string): Promise<void> {
-    await this.logins.confirmSession(
-      session.userId,
-      session.loginId,
-      SessionStore.key(sessionId),
-    );
-  }
-
   /** Undoes a login whose session could not be saved, so nothing is left half-written. */
-  async abandonLogin(session: SessionAuth): Promise<void> {
+  private async abandonLogin(session: SessionAuth): Promise<void> {
     const revoked = await this.logins.end(session.userId, session.loginId);
     this.metrics.tokensRevoked('login_abandoned', revoked);
   }

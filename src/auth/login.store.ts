@@ -5,48 +5,18 @@ import { DomainError } from '../common/domain-error.js';
 import { hashSecret } from '../common/secret-hash.js';
 import { AppConfig } from '../config/app-config.js';
 import { redisKeys } from '../redis/redis-keys.js';
+import { runScript } from '../redis/redis-scripts.js';
 import { REDIS } from '../redis/redis.constants.js';
+import { SessionStore } from '../session/session.store.js';
 import type { Role } from '../users/user.js';
 import type { ClientInfo, LoginRecord, TokenRecord } from './principal.js';
 
+/** The login record's field naming its session, by the session store's reference. */
 const SESSION_FIELD = 'sid';
 const TOKEN_FIELD_PREFIX = 'tok:';
-const TOKEN_KEY = redisKeys.token('');
 /** A login's last-seen time is written at most this often, per login and instance. */
 const LAST_SEEN_INTERVAL_MS = 60_000;
 const LAST_SEEN_CACHE_LIMIT = 10_000;
-
-// The scripts below touch only keys of one user, which share the `{u:<userId>}` hash tag.
-
-/**
- * Writes a login record expiring at its deadline and adds it to the user's index, which lives
- * as long as the user's longest login. ARGV: deadline, login id, then field/value pairs.
- */
-const CREATE_LOGIN = `
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
-redis.call('PEXPIREAT', KEYS[2], ARGV[1])
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[1], last[2])
-return 1`;
-
-/** Updates a live login's last-seen time; never recreates an ended login's hash. */
-const MARK_SEEN = `
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[1]) end
-return 0`;
-
-/** Names a token on a login that still exists; never recreates an ended login's hash. */
-const ADD_TOKEN = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1`;
-
-/** Reads and deletes a login record and drops it from the index, in one step. */
-const TAKE_LOGIN = `
-local fields = redis.call('HGETALL', KEYS[1])
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-return fields`;
 
 export interface IssuedToken {
   accessToken: string;
@@ -58,10 +28,17 @@ export interface EndedLogins {
   tokens: number;
 }
 
+/** What a login record names: its tokens (keys of this store) and its session (the session store's). */
+interface Credentials {
+  tokenKeys: string[];
+  sessionRef?: string;
+}
+
 /**
- * A login is one sign-in: a hash under `{u:<userId>}` that names its session (by id hash)
- * and its tokens (by token hash), indexed per user by absolute expiry. Ending a login deletes
- * the session and token keys it names, so checking a credential stays a single lookup.
+ * A login is one sign-in: a hash under `{u:<userId>}` that names its session (by the session
+ * store's reference) and its tokens (by token hash), indexed per user by absolute expiry.
+ * Ending a login deletes the tokens it names and asks the session store to delete its
+ * session, so checking a credential stays a single lookup.
  */
 @Injectable()
 export class LoginStore {
@@ -70,13 +47,15 @@ export class LoginStore {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: AppConfig,
+    private readonly sessions: SessionStore,
   ) {}
 
+  /** Records a login bound to the session `sessionId`, ending at `expiresAt`; returns its id. */
   async create(
     userId: string,
     client: ClientInfo,
     expiresAt: number,
-    sessionKey: string,
+    sessionId: string,
   ): Promise<string> {
     const loginId = randomBytes(16).toString('base64url');
     const now = new Date().toISOString();
@@ -87,16 +66,15 @@ export class LoginStore {
       expiresAt: new Date(expiresAt).toISOString(),
       userAgent: client.userAgent.slice(0, 256),
       ip: client.ip,
-      [SESSION_FIELD]: sessionKey,
+      [SESSION_FIELD]: this.sessions.refOf(sessionId),
     };
-    await this.redis.eval(
-      CREATE_LOGIN,
-      2,
-      redisKeys.logins(userId),
-      redisKeys.login(userId, loginId),
+    await runScript(
+      this.redis,
+      'createLogin',
+      [userId, loginId],
       expiresAt,
       loginId,
-      ...Object.entries(fields).flat(),
+      fields,
     );
     return loginId;
   }
@@ -120,14 +98,14 @@ export class LoginStore {
     const loginKey = redisKeys.login(record.userId, record.loginId);
     const tokenKey = redisKeys.token(tokenHash);
     // Record the token on its login first: a token the login does not name could not be revoked.
-    const added = await this.redis.eval(
-      ADD_TOKEN,
-      1,
-      loginKey,
+    const named = await runScript(
+      this.redis,
+      'nameOnLogin',
+      [record.userId, record.loginId],
       `${TOKEN_FIELD_PREFIX}${tokenHash}`,
       expiresAt,
     );
-    if (added !== 1) throw loginEnded();
+    if (!named) throw loginEnded();
     await this.redis.set(tokenKey, JSON.stringify(record), 'PXAT', expiresAt);
     // A login ended meanwhile may have deleted the token key before it was written.
     if ((await this.redis.exists(loginKey)) === 0) {
@@ -150,14 +128,12 @@ export class LoginStore {
     if (this.lastSeenWritten.size >= LAST_SEEN_CACHE_LIMIT)
       this.lastSeenWritten.clear();
     this.lastSeenWritten.set(loginId, now);
-    this.redis
-      .eval(
-        MARK_SEEN,
-        1,
-        redisKeys.login(userId, loginId),
-        new Date(now).toISOString(),
-      )
-      .catch(() => undefined);
+    runScript(
+      this.redis,
+      'markSeen',
+      [userId, loginId],
+      new Date(now).toISOString(),
+    ).catch(() => undefined);
   }
 
   /** Live logins of a user, newest first. Logins whose session and tokens have all lapsed are pruned. */
@@ -168,17 +144,8 @@ export class LoginStore {
     const logins = await this.readAll(userId, ids);
     const live: LoginRecord[] = [];
     const dead: string[] = [];
-    // One EXISTS per key, each on its own: sessions and tokens sit in different hash slots,
-    // and a Redis Cluster refuses a pipeline (or EXISTS a b) that spans slots.
     const alive = await Promise.all(
-      logins.map(async (login) => {
-        const found = await Promise.all(
-          this.credentialKeys(login.fields).map((key) =>
-            this.redis.exists(key),
-          ),
-        );
-        return found.some((n) => n === 1);
-      }),
+      logins.map((login) => this.anyAlive(credentialsOf(login.fields))),
     );
     logins.forEach((login, i) => {
       if (alive[i]) live.push(toLoginRecord(login.fields));
@@ -188,14 +155,30 @@ export class LoginStore {
     return live.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
-  /** Deletes a session just written for a login that has ended meanwhile, and fails. */
+  /**
+   * One EXISTS per credential, each on its own: sessions and tokens sit in different hash
+   * slots, and a Redis Cluster refuses a pipeline (or EXISTS a b) that spans slots.
+   */
+  private async anyAlive(credentials: Credentials): Promise<boolean> {
+    const found = await Promise.all([
+      ...credentials.tokenKeys.map(
+        async (key) => (await this.redis.exists(key)) === 1,
+      ),
+      ...(credentials.sessionRef
+        ? [this.sessions.existsByRef(credentials.sessionRef)]
+        : []),
+    ]);
+    return found.some(Boolean);
+  }
+
+  /** Deletes the session just written for a login that has ended meanwhile, and fails. */
   async confirmSession(
     userId: string,
     loginId: string,
-    sessionKey: string,
+    sessionId: string,
   ): Promise<void> {
     if (await this.exists(userId, loginId)) return;
-    await this.redis.del(sessionKey);
+    await this.sessions.destroyByRef(this.sessions.refOf(sessionId));
     throw loginEnded();
   }
 
@@ -209,23 +192,18 @@ export class LoginStore {
    * and its credentials are deleted once more. Returns how many live tokens it revoked.
    */
   async end(userId: string, loginId: string): Promise<number> {
-    const key = redisKeys.login(userId, loginId);
-    const fields = await this.redis.hgetall(key);
-    const credentials = this.credentialKeys(fields);
-    const revoked = await this.deleteKeys(credentials);
-    const taken = (await this.redis.eval(
-      TAKE_LOGIN,
-      2,
-      key,
-      redisKeys.logins(userId),
+    const fields = await this.redis.hgetall(redisKeys.login(userId, loginId));
+    const revoked = await this.deleteCredentials(credentialsOf(fields));
+    const taken = await runScript(
+      this.redis,
+      'takeLogin',
+      [userId, loginId],
       loginId,
-    )) as string[];
-    // Every key the record named at the end, again: a token named meanwhile, or a session
-    // that a login still in progress wrote after the first pass (it checks the record after
-    // writing, and this pass comes after the record is gone). Keys already gone count nothing.
-    const lateRevoked = await this.deleteKeys(
-      this.credentialKeys(pairs(taken)),
     );
+    // Every credential the record named at the end, again: a token named meanwhile, or a
+    // session that a login still in progress wrote after the first pass (it checks the record
+    // after writing, and this pass comes after the record is gone). Those already gone count nothing.
+    const lateRevoked = await this.deleteCredentials(credentialsOf(taken));
     this.lastSeenWritten.delete(loginId);
     return revoked + lateRevoked;
   }
@@ -233,12 +211,16 @@ export class LoginStore {
   /**
    * One DEL per key, each on its own: sessions and tokens live in other hash slots than the
    * login and each other, and a Redis Cluster refuses a pipeline (or DEL a b) across slots.
-   * Returns how many of the keys were live tokens.
+   * Returns how many live tokens were deleted.
    */
-  private async deleteKeys(keys: string[]): Promise<number> {
-    const deleted = await Promise.all(keys.map((k) => this.redis.del(k)));
-    return keys.filter((k, i) => deleted[i] === 1 && k.startsWith(TOKEN_KEY))
-      .length;
+  private async deleteCredentials(credentials: Credentials): Promise<number> {
+    const [deleted] = await Promise.all([
+      Promise.all(credentials.tokenKeys.map((key) => this.redis.del(key))),
+      credentials.sessionRef
+        ? this.sessions.destroyByRef(credentials.sessionRef)
+        : undefined,
+    ]);
+    return deleted.filter((n) => n === 1).length;
   }
 
   /** Ends every login of a user but `keepLoginId`: how many logins, and how many live tokens. */
@@ -255,26 +237,31 @@ export class LoginStore {
   }
 
   /**
-   * Rewrites the roles held in a user's live sessions and tokens, keeping their TTLs. One
-   * GET and one SET per key, never batched: the keys sit in different hash slots.
+   * Rewrites the roles held in a user's live tokens, keeping their TTLs, and asks the session
+   * store to do the same for their sessions. One GET and one SET per key, never batched: the
+   * keys sit in different hash slots.
    */
   async updateRoles(userId: string, roles: Role[]): Promise<void> {
     const ids = await this.redis.zrange(redisKeys.logins(userId), 0, -1);
     const logins = await this.readAll(userId, ids);
-    const keys = logins.flatMap((login) => this.credentialKeys(login.fields));
     await Promise.all(
-      keys.map(async (key) => {
-        const raw = await this.redis.get(key);
-        if (!raw) return;
-        const value = JSON.parse(raw) as {
-          roles?: Role[];
-          auth?: { roles: Role[] };
-        };
-        if (value.auth) value.auth.roles = roles;
-        else value.roles = roles;
-        await this.redis.set(key, JSON.stringify(value), 'KEEPTTL', 'XX');
+      logins.flatMap((login) => {
+        const { tokenKeys, sessionRef } = credentialsOf(login.fields);
+        return [
+          ...tokenKeys.map((key) => this.rewriteTokenRoles(key, roles)),
+          ...(sessionRef
+            ? [this.sessions.rewriteRoles(sessionRef, roles)]
+            : []),
+        ];
       }),
     );
+  }
+
+  private async rewriteTokenRoles(key: string, roles: Role[]): Promise<void> {
+    const raw = await this.redis.get(key);
+    if (!raw) return;
+    const record = { ...(JSON.parse(raw) as TokenRecord), roles };
+    await this.redis.set(key, JSON.stringify(record), 'KEEPTTL', 'XX');
   }
 
   private async readAll(
@@ -293,25 +280,19 @@ export class LoginStore {
       }))
       .filter((login) => Object.keys(login.fields).length > 0);
   }
+}
 
-  private credentialKeys(fields: Record<string, string>): string[] {
-    const keys = Object.keys(fields)
+function credentialsOf(fields: Record<string, string>): Credentials {
+  return {
+    tokenKeys: Object.keys(fields)
       .filter((f) => f.startsWith(TOKEN_FIELD_PREFIX))
-      .map((f) => redisKeys.token(f.slice(TOKEN_FIELD_PREFIX.length)));
-    if (fields[SESSION_FIELD]) keys.push(fields[SESSION_FIELD]);
-    return keys;
-  }
+      .map((f) => redisKeys.token(f.slice(TOKEN_FIELD_PREFIX.length))),
+    sessionRef: fields[SESSION_FIELD] || undefined,
+  };
 }
 
 function loginEnded(): DomainError {
   return new DomainError('unauthenticated', 'The login has ended');
-}
-
-/** HGETALL's flat `[field, value, ...]` reply, as an object. */
-function pairs(flat: string[]): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-  return fields;
 }
 
 function toLoginRecord(fields: Record<string, string>): LoginRecord {

@@ -11,6 +11,7 @@ export type DomainErrorCode =
   | 'username_taken'
   | 'unauthenticated'
   | 'invalid_token'
+  | 'malformed_bearer'
   | 'forbidden'
   | 'cross_site_request'
   | 'not_found'

@@ -22,6 +22,10 @@ export const HTTP_ERRORS: Record<DomainErrorCode, HttpMapping> = {
     status: 401,
     challenge: `Bearer realm="${AUTH_REALM}", error="invalid_token"`,
   },
+  malformed_bearer: {
+    status: 400,
+    challenge: `Bearer realm="${AUTH_REALM}", error="invalid_request"`,
+  },
   forbidden: { status: 403 },
   cross_site_request: { status: 403 },
   not_found: { status: 404 },

@@ -5,8 +5,9 @@
  * layout works on Redis Cluster:
  * - `{users}`: user records, the username index and the user list, created atomically by one script.
  * - `{u:<userId>}`: that user's login records and the index of them.
- * - `{login-failures}`: failed-login counters, read and bumped together per attempt.
- * Sessions and tokens are keyed by the SHA-256 of their secret and stand on their own.
+ * Sessions, tokens and login-throttle buckets stand on their own (each script touches one of
+ * them at a time), so they spread over a cluster's slots. Sessions and tokens are keyed by the
+ * SHA-256 of their secret.
  */
 export const redisKeys = {
   /** express-session data, by SHA-256 of the session id. TTL: idle timeout, capped at the login's absolute expiry. */
@@ -24,10 +25,10 @@ export const redisKeys = {
     `auth:{u:${userId}}:login:${loginId}`,
   /** Sorted set of a user's login ids scored by absolute expiry (ms). TTL: the latest expiry. */
   logins: (userId: string) => `auth:{u:${userId}}:logins`,
-  /** Failed-login bucket of one account (hash: count, last). TTL: the failure window. */
+  /** Login-throttle bucket of one account (hash: count, last). TTL: the failure window. */
   loginFailuresOfAccount: (username: string) =>
-    `auth:{login-failures}:account:${username.toLowerCase()}`,
-  /** Failed-login bucket of one client address (hash: count, last). TTL: the failure window. */
+    `auth:login-failures:account:${username.toLowerCase()}`,
+  /** Login-throttle bucket of one client address (hash: count, last). TTL: the failure window. */
   loginFailuresOfAddress: (address: string) =>
-    `auth:{login-failures}:address:${address}`,
+    `auth:login-failures:address:${address}`,
 } as const;

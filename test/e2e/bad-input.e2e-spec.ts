@@ -271,7 +271,6 @@ describe('bad input', () => {
       ['an empty header', ''],
       ['a bare scheme', 'Bearer'],
       ['a scheme and a space', 'Bearer '],
-      ['three parts', 'Bearer abc def'],
       ['an oversized token', `Bearer ${'x'.repeat(8000)}`],
       ['a token with forbidden characters', 'Bearer abc$%^&*()'],
       ['a Basic header', 'Basic Og=='],
@@ -291,6 +290,32 @@ describe('bad input', () => {
         .expect(401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="auth"/);
       expect(setCookies(res)).toEqual([]);
+    });
+
+    it.each([
+      ['three parts', () => 'Bearer abc def'],
+      ['a space too many', () => `Bearer  ${alice.accessToken}`],
+    ])(
+      'answers a malformed Bearer header (%s) with 400 invalid_request (RFC 6750 3.1)',
+      async (_, header) => {
+        const res = await request(t.server)
+          .get('/admin/me')
+          .set('Authorization', header())
+          .expect(400);
+        expect(res.headers['www-authenticate']).toBe(
+          'Bearer realm="auth", error="invalid_request"',
+        );
+        expect(res.body).toMatchObject({ error: 'malformed_bearer' });
+        expect(setCookies(res)).toEqual([]);
+      },
+    );
+
+    it('refuses a token sent both in the header and in the query string with 400 (one method per request)', async () => {
+      const res = await request(t.server)
+        .get(`/admin/me?access_token=${alice.accessToken}`)
+        .set('Authorization', `Bearer ${alice.accessToken}`)
+        .expect(400);
+      expect(res.body).toMatchObject({ error: 'malformed_bearer' });
     });
 
     it('answers an oversized cookie next to a valid token with 200: the token still counts', async () => {

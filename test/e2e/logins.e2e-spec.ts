@@ -125,7 +125,7 @@ describe('logins', () => {
       loginId,
     );
     const fields = await redis.hgetall(redisKeys.login(user.id, loginId));
-    expect(fields.sid).toBe(sessionKeyOf(first.cookie));
+    expect(redisKeys.session(fields.sid)).toBe(sessionKeyOf(first.cookie));
     expect(
       Object.keys(fields)
         .filter((f) => f.startsWith('tok:'))

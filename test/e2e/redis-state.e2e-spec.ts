@@ -135,7 +135,7 @@ describe('what a login leaves in Redis', () => {
     const fields = await redis.hgetall(
       redisKeys.login(user.userId, loginIds[0]),
     );
-    expect(fields.sid).toBe(sessionKeyOf(user.cookie));
+    expect(redisKeys.session(fields.sid)).toBe(sessionKeyOf(user.cookie));
     const tokenKeys = Object.keys(fields)
       .filter((f) => f.startsWith('tok:'))
       .map((f) => `auth:${f}`);

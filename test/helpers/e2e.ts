@@ -139,7 +139,7 @@ export async function keysOfUser(
     keys.push(loginKey);
     const fields = await redis.hgetall(loginKey);
     for (const [field, value] of Object.entries(fields)) {
-      if (field === 'sid') keys.push(value);
+      if (field === 'sid') keys.push(redisKeys.session(value));
       if (field.startsWith('tok:')) keys.push(redisKeys.token(field.slice(4)));
     }
   }

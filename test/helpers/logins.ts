@@ -80,7 +80,8 @@ export async function loginIdOf(
     if (!key.startsWith(prefix)) continue;
     const fields = await redis.hgetall(key);
     const hasSession =
-      c.cookie === undefined || fields.sid === sessionKeyOf(c.cookie);
+      c.cookie === undefined ||
+      redisKeys.session(fields.sid) === sessionKeyOf(c.cookie);
     const hasToken =
       c.accessToken === undefined ||
       `tok:${hashSecret(c.accessToken)}` in fields;
