@@ -8,6 +8,7 @@ import {
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { SWAGGER_COOKIE, SWAGGER_OAUTH2 } from './auth/decorators.js';
+import { SCOPES } from './auth/scopes.js';
 import { LateRoutes } from './common/late-routes.js';
 import { AppConfig, loadConfig } from './config/app-config.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -36,7 +37,13 @@ export function buildOpenApi(
     .addOAuth2(
       {
         type: 'oauth2',
-        flows: { password: { tokenUrl: '/auth/token', scopes: {} } },
+        flows: {
+          password: {
+            tokenUrl: '/auth/token',
+            refreshUrl: '/auth/token',
+            scopes: { ...SCOPES },
+          },
+        },
       },
       SWAGGER_OAUTH2,
     )

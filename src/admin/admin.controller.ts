@@ -37,7 +37,7 @@ export class AdminController {
   ) {}
 
   @Get('me')
-  @Authenticated()
+  @Authenticated({ scope: 'profile' })
   @ApiOperation({ summary: 'The current user' })
   @ApiOkResponse({ type: UserDto })
   me(@CurrentPrincipal() principal: Principal) {
@@ -45,7 +45,7 @@ export class AdminController {
   }
 
   @Get('users')
-  @Authenticated('admin')
+  @Authenticated({ scope: 'admin', roles: ['admin'] })
   @ApiOperation({ summary: 'List users, oldest first' })
   @ApiOkResponse({ type: UserPageDto })
   @ApiBadRequestResponse({
@@ -57,7 +57,7 @@ export class AdminController {
   }
 
   @Patch('users/:id')
-  @Authenticated('admin')
+  @Authenticated({ scope: 'admin', roles: ['admin'] })
   @ApiOperation({ summary: "Set a user's roles or disable the account" })
   @ApiOkResponse({ type: UserDto })
   @ApiBadRequestResponse({ description: 'Invalid fields', type: ErrorBody })
@@ -70,7 +70,7 @@ export class AdminController {
   }
 
   @Delete('users/:id/sessions')
-  @Authenticated('admin')
+  @Authenticated({ scope: 'admin', roles: ['admin'] })
   @ApiOperation({ summary: 'End every login of a user' })
   @ApiOkResponse({ type: EndedLoginsDto })
   @ApiBadRequestResponse({ description: 'Not a user id', type: ErrorBody })

@@ -6,7 +6,7 @@ import { AppConfig } from '../config/app-config.js';
 import { isSameOriginRequest, SAFE_METHODS } from './same-origin.js';
 import { AuthService } from './auth.service.js';
 import { BearerGuard } from './bearer.guard.js';
-import { IS_PUBLIC, Roles } from './decorators.js';
+import { IS_PUBLIC, RequiredScope, Roles } from './decorators.js';
 import type { Principal } from './principal.js';
 
 /**
@@ -45,14 +45,21 @@ export class AuthGuard implements CanActivate {
       // Sets req.user to the token's principal, or throws.
       await this.bearer.canActivate(context);
     }
-    const roles = this.reflector.getAllAndOverride(Roles, targets);
     const principal = req.user as unknown as Principal;
+    const roles = this.reflector.getAllAndOverride(Roles, targets);
     if (
       roles?.length &&
       !roles.some((role) => principal.roles.includes(role))
     ) {
       throw new DomainError('forbidden', `Requires role: ${roles.join(', ')}`);
     }
+    const scope = this.reflector.getAllAndOverride(RequiredScope, targets);
+    if (scope && !principal.scopes.includes(scope))
+      throw new DomainError(
+        'insufficient_scope',
+        `The access token lacks scope "${scope}"`,
+        { scope },
+      );
     return true;
   }
 

@@ -60,6 +60,7 @@ describe('AuthService.login', () => {
       logins,
       new LoginThrottle(redis, config),
       new MetricsService(config, redis),
+      config,
     );
   });
   afterEach(() => redis.disconnect());
@@ -88,7 +89,11 @@ describe('AuthService.login', () => {
     return session;
   }
 
-  const grant = (password = RIGHT) => ({ username: user.username, password });
+  const grant = (password = RIGHT) => ({
+    grant: 'password' as const,
+    username: user.username,
+    password,
+  });
   const client = { userAgent: 'jest', ip: '192.0.2.1' };
   const loginIds = () => redis.zrange(redisKeys.logins(user.id), 0, -1);
 

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
+import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { LoginSession } from '../session/login-session.js';
 import type { SessionAuth } from '../session/session-auth.js';
@@ -9,9 +10,14 @@ import { toPublicUser } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
 import { failedLoginOutcome } from './login-outcome.js';
 import { LoginThrottle } from './login-throttle.js';
-import { IssuedToken, LoginStore } from './login.store.js';
+import {
+  IssuedToken,
+  LoginStore,
+  type RefreshedTokens,
+} from './login.store.js';
 import type { ClientInfo, LoginRecord, Principal } from './principal.js';
-import type { PasswordGrant } from './token-request.js';
+import { grantScope, scopesForRoles, type Scope } from './scopes.js';
+import type { PasswordGrant, RefreshGrant } from './token-request.js';
 
 /** Errors that mean a wrong password was tried: they count towards the throttle. */
 const WRONG_PASSWORD_CODES: ReadonlySet<string> = new Set([
@@ -21,18 +27,27 @@ const WRONG_PASSWORD_CODES: ReadonlySet<string> = new Set([
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-export interface StartedLogin {
+interface StartedLogin {
   session: SessionAuth;
   token: IssuedToken;
+  refreshToken?: string;
+}
+
+/** What a password login answers: its first access token and, for API clients, a refresh token. */
+export interface LoginTokens extends IssuedToken {
+  refreshToken?: string;
 }
 
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger('Auth');
+
   constructor(
     private readonly users: UsersService,
     private readonly logins: LoginStore,
     private readonly throttle: LoginThrottle,
     private readonly metrics: MetricsService,
+    private readonly config: AppConfig,
   ) {}
 
   async register(username: string, password: string): Promise<PublicUser> {
@@ -50,14 +65,21 @@ export class AuthService {
     grant: PasswordGrant,
     client: ClientInfo,
     session: LoginSession,
-  ): Promise<IssuedToken> {
+    options: { refreshToken: boolean } = { refreshToken: true },
+  ): Promise<LoginTokens> {
     let started: StartedLogin;
     try {
       const user = await this.underThrottle(grant.username, client.ip, () =>
         this.users.verifyCredentials(grant.username, grant.password),
       );
       const sessionId = await session.regenerate();
-      started = await this.recordLogin(user, sessionId, client);
+      started = await this.recordLogin(
+        user,
+        sessionId,
+        client,
+        grantScope(grant.scope, user.roles),
+        options.refreshToken,
+      );
       try {
         await session.save(started.session);
         await this.logins.confirmSession(
@@ -74,7 +96,35 @@ export class AuthService {
       throw err;
     }
     this.metrics.loginAttempted('success');
-    return started.token;
+    return { ...started.token, refreshToken: started.refreshToken };
+  }
+
+  /**
+   * The refresh grant (RFC 6749 6), with rotation: a new access token and refresh token, the
+   * old one dead. A rotated token presented again after the grace window ends its whole login.
+   */
+  async refresh(grant: RefreshGrant): Promise<RefreshedTokens> {
+    const result = await this.logins.refresh(grant.refreshToken, grant.scope);
+    this.metrics.refreshed(result.outcome);
+    if (result.outcome === 'rotated' || result.outcome === 'grace') {
+      this.metrics.tokensIssued();
+      return result.tokens;
+    }
+    if (
+      result.outcome === 'reuse_detected' &&
+      result.userId &&
+      result.loginId
+    ) {
+      const revoked = await this.logins.end(result.userId, result.loginId);
+      this.metrics.tokensRevoked('refresh_reuse', revoked);
+      this.logger.warn(
+        `Security event: a rotated refresh token was used again; login ${result.loginId} ended`,
+      );
+    }
+    throw new DomainError(
+      'invalid_grant',
+      'The refresh token is unknown, expired or revoked',
+    );
   }
 
   /**
@@ -111,14 +161,24 @@ export class AuthService {
     user: User,
     sessionId: string,
     client: ClientInfo,
+    scope: Scope[],
+    withRefreshToken: boolean,
   ): Promise<StartedLogin> {
     const expiresAt = sessionDeadline(sessionId);
     if (expiresAt === null) throw new Error('session id without a deadline');
+    // A login lasts as long as its longest credential: the session, or the refresh tokens.
+    const loginExpiresAt = withRefreshToken
+      ? Math.max(
+          expiresAt,
+          Date.now() + this.config.refreshTokenAbsoluteSeconds * 1000,
+        )
+      : expiresAt;
     const loginId = await this.logins.create(
-      user.id,
+      user,
       client,
-      expiresAt,
+      loginExpiresAt,
       sessionId,
+      scope,
     );
     const session: SessionAuth = {
       userId: user.id,
@@ -129,9 +189,15 @@ export class AuthService {
       expiresAt,
     };
     try {
-      const token = await this.logins.issueToken(session, expiresAt);
+      const token = await this.logins.issueToken(
+        { ...tokenFacts(session), scope },
+        loginExpiresAt,
+      );
+      const refreshToken = withRefreshToken
+        ? await this.logins.issueRefreshToken(user.id, loginId, loginExpiresAt)
+        : undefined;
       this.metrics.tokensIssued();
-      return { session, token };
+      return { session, token, refreshToken };
     } catch (err) {
       await this.logins.end(user.id, loginId).catch(() => undefined);
       throw err;
@@ -144,9 +210,15 @@ export class AuthService {
     this.metrics.tokensRevoked('login_abandoned', revoked);
   }
 
-  /** A further token for the login behind a session. */
-  async tokenForSession(session: SessionAuth): Promise<IssuedToken> {
-    const token = await this.logins.issueToken(session, session.expiresAt);
+  /** A further token for the login behind a session, with the requested scopes its roles allow. */
+  async tokenForSession(
+    session: SessionAuth,
+    scope?: Scope[],
+  ): Promise<IssuedToken> {
+    const token = await this.logins.issueToken(
+      { ...tokenFacts(session), scope: grantScope(scope, session.roles) },
+      session.expiresAt,
+    );
     this.metrics.tokensIssued();
     return token;
   }
@@ -159,6 +231,7 @@ export class AuthService {
       roles: session.roles,
       loginId: session.loginId,
       userCreatedAt: session.userCreatedAt,
+      scopes: scopesForRoles(session.roles),
       via: 'session',
     };
   }
@@ -169,7 +242,16 @@ export class AuthService {
     const record = await this.logins.findToken(accessToken);
     if (!record) return null;
     this.logins.markSeen(record.userId, record.loginId);
-    return { ...record, via: 'bearer' };
+    return {
+      userId: record.userId,
+      username: record.username,
+      roles: record.roles,
+      loginId: record.loginId,
+      userCreatedAt: record.userCreatedAt,
+      // Tokens issued before scopes existed carry none: they keep what their roles allow.
+      scopes: record.scope ?? scopesForRoles(record.roles),
+      via: 'bearer',
+    };
   }
 
   /** Ends the caller's login: its session and every token issued with it. */
@@ -237,4 +319,15 @@ export class AuthService {
     const ended = await this.logins.endAll(user.id, principal.loginId);
     this.metrics.tokensRevoked('password_change', ended.tokens);
   }
+}
+
+/** What every token of a session's login carries. */
+function tokenFacts(session: SessionAuth) {
+  return {
+    userId: session.userId,
+    username: session.username,
+    roles: session.roles,
+    loginId: session.loginId,
+    userCreatedAt: session.userCreatedAt,
+  };
 }

@@ -9,11 +9,25 @@ import { runScript } from '../redis/redis-scripts.js';
 import { REDIS } from '../redis/redis.constants.js';
 import { SessionStore } from '../session/session.store.js';
 import type { Role } from '../users/user.js';
-import type { ClientInfo, LoginRecord, TokenRecord } from './principal.js';
+import type {
+  ClientInfo,
+  LoginRecord,
+  LoginUser,
+  TokenRecord,
+} from './principal.js';
+import {
+  openSuccessor,
+  sealSuccessor,
+  type SuccessorPair,
+} from './refresh-grace.js';
+import { formatScope, narrowScope, type Scope } from './scopes.js';
 
 /** The login record's field naming its session, by the session store's reference. */
 const SESSION_FIELD = 'sid';
 const TOKEN_FIELD_PREFIX = 'tok:';
+/** Fields naming every refresh token the login issued; field `rt` holds the current one's hash. */
+const REFRESH_FIELD_PREFIX = 'rt:';
+const CURRENT_REFRESH_FIELD = 'rt';
 /** A login's last-seen time is written at most this often, per login and instance. */
 const LAST_SEEN_INTERVAL_MS = 60_000;
 const LAST_SEEN_CACHE_LIMIT = 10_000;
@@ -21,6 +35,31 @@ const LAST_SEEN_CACHE_LIMIT = 10_000;
 export interface IssuedToken {
   accessToken: string;
   expiresIn: number;
+  /** The access token's scopes. */
+  scope: Scope[];
+}
+
+export interface RefreshedTokens {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  scope: string;
+}
+
+/** How a refresh went; `rotated` and `grace` carry the answer. */
+export type RefreshOutcome =
+  | { outcome: 'rotated' | 'grace'; tokens: RefreshedTokens }
+  | {
+      outcome: 'reuse_detected' | 'expired' | 'invalid';
+      userId?: string;
+      loginId?: string;
+    };
+
+interface RefreshRecord {
+  userId: string;
+  loginId: string;
+  issuedAt: number;
+  expiresAt: number;
 }
 
 export interface EndedLogins {
@@ -28,9 +67,14 @@ export interface EndedLogins {
   tokens: number;
 }
 
-/** What a login record names: its tokens (keys of this store) and its session (the session store's). */
+/**
+ * What a login record names: its access and refresh tokens (keys of this store) and its
+ * session (the session store's).
+ */
 interface Credentials {
   tokenKeys: string[];
+  refreshKeys: string[];
+  currentRefreshKey?: string;
   sessionRef?: string;
 }
 
@@ -50,12 +94,16 @@ export class LoginStore {
     private readonly sessions: SessionStore,
   ) {}
 
-  /** Records a login bound to the session `sessionId`, ending at `expiresAt`; returns its id. */
+  /**
+   * Records a login bound to the session `sessionId`, ending at `expiresAt`, with the scopes
+   * it was granted and the user facts its tokens carry; returns its id.
+   */
   async create(
-    userId: string,
+    user: LoginUser,
     client: ClientInfo,
     expiresAt: number,
     sessionId: string,
+    scope: Scope[],
   ): Promise<string> {
     const loginId = randomBytes(16).toString('base64url');
     const now = new Date().toISOString();
@@ -66,12 +114,16 @@ export class LoginStore {
       expiresAt: new Date(expiresAt).toISOString(),
       userAgent: client.userAgent.slice(0, 256),
       ip: client.ip,
+      scope: formatScope(scope),
+      username: user.username,
+      roles: JSON.stringify(user.roles),
+      userCreatedAt: user.createdAt,
       [SESSION_FIELD]: this.sessions.refOf(sessionId),
     };
     await runScript(
       this.redis,
       'createLogin',
-      [userId, loginId],
+      [user.id, loginId],
       expiresAt,
       loginId,
       fields,
@@ -84,7 +136,7 @@ export class LoginStore {
    * whichever is first (an absolute PXAT, so it never outlives the login by a millisecond).
    */
   async issueToken(
-    record: TokenRecord,
+    facts: Omit<TokenRecord, 'issuedAt' | 'expiresAt'>,
     loginExpiresAt: number,
   ): Promise<IssuedToken> {
     const now = Date.now();
@@ -93,6 +145,7 @@ export class LoginStore {
       loginExpiresAt,
     );
     if (expiresAt <= now) throw loginEnded();
+    const record: TokenRecord = { ...facts, issuedAt: now, expiresAt };
     const accessToken = randomBytes(32).toString('base64url');
     const tokenHash = hashSecret(accessToken);
     const loginKey = redisKeys.login(record.userId, record.loginId);
@@ -112,7 +165,205 @@ export class LoginStore {
       await this.redis.del(tokenKey);
       throw loginEnded();
     }
-    return { accessToken, expiresIn: Math.floor((expiresAt - now) / 1000) };
+    return {
+      accessToken,
+      expiresIn: Math.floor((expiresAt - now) / 1000),
+      scope: record.scope,
+    };
+  }
+
+  /**
+   * Issues the first refresh token of a live login: 256 random bits, stored as SHA-256, ending
+   * after the idle timeout or at the login's end, whichever is first.
+   */
+  async issueRefreshToken(
+    userId: string,
+    loginId: string,
+    loginExpiresAt: number,
+  ): Promise<string> {
+    const refreshToken = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    const expiresAt = this.refreshExpiry(now, loginExpiresAt);
+    const hash = hashSecret(refreshToken);
+    if (
+      !(await runScript(
+        this.redis,
+        'nameRefresh',
+        [userId, loginId],
+        hash,
+        expiresAt,
+      ))
+    )
+      throw loginEnded();
+    await this.writeRefresh(hash, {
+      userId,
+      loginId,
+      issuedAt: now,
+      expiresAt,
+    });
+    if (!(await this.exists(userId, loginId))) {
+      await this.redis.del(redisKeys.refreshToken(hash));
+      throw loginEnded();
+    }
+    return refreshToken;
+  }
+
+  private refreshExpiry(now: number, loginExpiresAt: number): number {
+    return Math.min(
+      now + this.config.refreshTokenIdleSeconds * 1000,
+      loginExpiresAt,
+    );
+  }
+
+  private async writeRefresh(
+    hash: string,
+    record: RefreshRecord,
+  ): Promise<void> {
+    await this.redis.set(
+      redisKeys.refreshToken(hash),
+      JSON.stringify(record),
+      'PXAT',
+      record.expiresAt,
+    );
+  }
+
+  /** The refresh token's record when it is still stored (current or rotated), else null. */
+  async findRefresh(refreshToken: string): Promise<RefreshRecord | null> {
+    const raw = await this.redis.get(
+      redisKeys.refreshToken(hashSecret(refreshToken)),
+    );
+    return raw ? (JSON.parse(raw) as RefreshRecord) : null;
+  }
+
+  /** True when this refresh token is its live login's current one. */
+  async isCurrentRefresh(
+    record: RefreshRecord,
+    refreshToken: string,
+  ): Promise<boolean> {
+    const current = await this.redis.hget(
+      redisKeys.login(record.userId, record.loginId),
+      CURRENT_REFRESH_FIELD,
+    );
+    return current === hashSecret(refreshToken);
+  }
+
+  /** The scope a login was granted, or null when the login has ended. */
+  async loginScope(userId: string, loginId: string): Promise<string | null> {
+    return this.redis.hget(redisKeys.login(userId, loginId), 'scope');
+  }
+
+  /**
+   * Rotates a refresh token (RFC 6749 6): a new access token and a new refresh token, and the
+   * presented one stops working. The access token may narrow the login's scope, never widen
+   * it. The rotated token presented again within the grace window gets the same pair back;
+   * later, or any older token of the login, is a reuse, and the caller ends the login.
+   */
+  async refresh(
+    refreshToken: string,
+    requested: Scope[] | undefined,
+  ): Promise<RefreshOutcome> {
+    const record = await this.findRefresh(refreshToken);
+    if (!record) return { outcome: 'invalid' };
+    const { userId, loginId } = record;
+    const fields = await this.redis.hgetall(redisKeys.login(userId, loginId));
+    if (!fields.id) return { outcome: 'expired', loginId };
+    const granted = (fields.scope ?? '').split(' ').filter(Boolean) as Scope[];
+    const scope = narrowScope(requested, granted);
+    const now = Date.now();
+    const loginExpiresAt = Date.parse(fields.expiresAt);
+    const accessExpiresAt = Math.min(
+      now + this.config.tokenTtlSeconds * 1000,
+      loginExpiresAt,
+    );
+    const nextExpiresAt = this.refreshExpiry(now, loginExpiresAt);
+    if (accessExpiresAt <= now) return { outcome: 'expired', loginId };
+    const pair: SuccessorPair = {
+      accessToken: randomBytes(32).toString('base64url'),
+      accessExpiresAt,
+      refreshToken: randomBytes(32).toString('base64url'),
+      scope: formatScope(scope),
+    };
+    const accessHash = hashSecret(pair.accessToken);
+    const nextHash = hashSecret(pair.refreshToken);
+    const rotation = await runScript(
+      this.redis,
+      'rotateRefresh',
+      [userId, loginId],
+      {
+        presented: hashSecret(refreshToken),
+        next: nextHash,
+        nextExpiresAt,
+        accessField: `${TOKEN_FIELD_PREFIX}${accessHash}`,
+        accessExpiresAt,
+        graceMs: this.config.refreshReuseGraceSeconds * 1000,
+        blob: sealSuccessor(pair, refreshToken, loginId),
+      },
+    );
+    switch (rotation.outcome) {
+      case 'rotated':
+        break;
+      case 'grace': {
+        const earlier = openSuccessor(
+          rotation.blob ?? '',
+          refreshToken,
+          loginId,
+        );
+        if (!earlier) return { outcome: 'invalid', loginId };
+        return { outcome: 'grace', tokens: answerOf(earlier, now) };
+      }
+      case 'reuse':
+        return { outcome: 'reuse_detected', userId, loginId };
+      case 'ended':
+        return { outcome: 'expired', loginId };
+      default:
+        return { outcome: 'invalid', loginId };
+    }
+    const token: TokenRecord = {
+      userId,
+      loginId,
+      username: fields.username,
+      roles: JSON.parse(fields.roles ?? '[]') as Role[],
+      userCreatedAt: fields.userCreatedAt,
+      scope,
+      issuedAt: now,
+      expiresAt: accessExpiresAt,
+    };
+    await Promise.all([
+      this.redis.set(
+        redisKeys.token(accessHash),
+        JSON.stringify(token),
+        'PXAT',
+        accessExpiresAt,
+      ),
+      this.writeRefresh(nextHash, {
+        userId,
+        loginId,
+        issuedAt: now,
+        expiresAt: nextExpiresAt,
+      }),
+    ]);
+    // A login ended meanwhile may have deleted the keys before they were written.
+    if (!(await this.exists(userId, loginId))) {
+      await Promise.all([
+        this.redis.del(redisKeys.token(accessHash)),
+        this.redis.del(redisKeys.refreshToken(nextHash)),
+      ]);
+      return { outcome: 'expired', loginId };
+    }
+    return { outcome: 'rotated', tokens: answerOf(pair, now) };
+  }
+
+  /** Revokes one access token (RFC 7009): its key and its name on the login. */
+  async revokeToken(accessToken: string): Promise<boolean> {
+    const hash = hashSecret(accessToken);
+    const record = await this.findToken(accessToken);
+    const deleted = await this.redis.del(redisKeys.token(hash));
+    if (record)
+      await this.redis.hdel(
+        redisKeys.login(record.userId, record.loginId),
+        `${TOKEN_FIELD_PREFIX}${hash}`,
+      );
+    return deleted === 1;
   }
 
   async findToken(accessToken: string): Promise<TokenRecord | null> {
@@ -160,10 +411,10 @@ export class LoginStore {
    * slots, and a Redis Cluster refuses a pipeline (or EXISTS a b) that spans slots.
    */
   private async anyAlive(credentials: Credentials): Promise<boolean> {
+    const keys = [...credentials.tokenKeys];
+    if (credentials.currentRefreshKey) keys.push(credentials.currentRefreshKey);
     const found = await Promise.all([
-      ...credentials.tokenKeys.map(
-        async (key) => (await this.redis.exists(key)) === 1,
-      ),
+      ...keys.map(async (key) => (await this.redis.exists(key)) === 1),
       ...(credentials.sessionRef
         ? [this.sessions.existsByRef(credentials.sessionRef)]
         : []),
@@ -216,6 +467,7 @@ export class LoginStore {
   private async deleteCredentials(credentials: Credentials): Promise<number> {
     const [deleted] = await Promise.all([
       Promise.all(credentials.tokenKeys.map((key) => this.redis.del(key))),
+      Promise.all(credentials.refreshKeys.map((key) => this.redis.del(key))),
       credentials.sessionRef
         ? this.sessions.destroyByRef(credentials.sessionRef)
         : undefined,
@@ -248,6 +500,14 @@ export class LoginStore {
       logins.flatMap((login) => {
         const { tokenKeys, sessionRef } = credentialsOf(login.fields);
         return [
+          // What tokens minted by a later refresh carry; never recreates an ended login.
+          runScript(
+            this.redis,
+            'nameOnLogin',
+            [userId, login.id],
+            'roles',
+            JSON.stringify(roles),
+          ),
           ...tokenKeys.map((key) => this.rewriteTokenRoles(key, roles)),
           ...(sessionRef
             ? [this.sessions.rewriteRoles(sessionRef, roles)]
@@ -283,11 +543,26 @@ export class LoginStore {
 }
 
 function credentialsOf(fields: Record<string, string>): Credentials {
+  const names = Object.keys(fields);
+  const current = fields[CURRENT_REFRESH_FIELD];
   return {
-    tokenKeys: Object.keys(fields)
+    tokenKeys: names
       .filter((f) => f.startsWith(TOKEN_FIELD_PREFIX))
       .map((f) => redisKeys.token(f.slice(TOKEN_FIELD_PREFIX.length))),
+    refreshKeys: names
+      .filter((f) => f.startsWith(REFRESH_FIELD_PREFIX))
+      .map((f) => redisKeys.refreshToken(f.slice(REFRESH_FIELD_PREFIX.length))),
+    currentRefreshKey: current ? redisKeys.refreshToken(current) : undefined,
     sessionRef: fields[SESSION_FIELD] || undefined,
+  };
+}
+
+function answerOf(pair: SuccessorPair, now: number): RefreshedTokens {
+  return {
+    accessToken: pair.accessToken,
+    expiresIn: Math.max(0, Math.floor((pair.accessExpiresAt - now) / 1000)),
+    refreshToken: pair.refreshToken,
+    scope: pair.scope,
   };
 }
 
@@ -303,5 +578,6 @@ function toLoginRecord(fields: Record<string, string>): LoginRecord {
     expiresAt: fields.expiresAt,
     userAgent: fields.userAgent,
     ip: fields.ip,
+    scope: fields.scope ?? '',
   };
 }

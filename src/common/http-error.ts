@@ -91,7 +91,10 @@ export function toHttpError(exception: unknown): HttpError {
 function fromDomainError(error: DomainError): HttpError {
   const mapping = HTTP_ERRORS[error.code];
   const headers: Record<string, string> = {};
-  if (mapping.challenge) headers['WWW-Authenticate'] = mapping.challenge;
+  if (mapping.challenge)
+    headers['WWW-Authenticate'] = error.details.scope
+      ? `${mapping.challenge}, scope="${error.details.scope}"`
+      : mapping.challenge;
   if (error.details.retryAfterSeconds !== undefined) {
     headers['Retry-After'] = String(error.details.retryAfterSeconds);
   } else if (mapping.status === 503) {

@@ -37,6 +37,16 @@ export class AppConfig {
   readonly sessionIdleSeconds!: number;
   readonly sessionAbsoluteSeconds!: number;
   readonly tokenTtlSeconds!: number;
+  /** A login's refresh tokens end this long after the login, however often they rotate. */
+  readonly refreshTokenAbsoluteSeconds!: number;
+  /** A refresh token unused this long ends. */
+  readonly refreshTokenIdleSeconds!: number;
+  /** How long after a rotation the old refresh token still gets the same successor pair. */
+  readonly refreshReuseGraceSeconds!: number;
+  /** Resource servers allowed to call the introspection endpoint (HTTP Basic). */
+  readonly introspectionClients!: IntrospectionClient[];
+  /** The service's public origin, the OAuth2 issuer; undefined means the request's own origin. */
+  readonly publicUrl?: string;
   /** Number of proxy hops to trust for client address and protocol; false when off. */
   readonly trustProxy!: number | false;
   readonly logLevel!: LogLevel;
@@ -59,6 +69,11 @@ export class AppConfig {
   constructor(values: AppConfig) {
     Object.assign(this, values);
   }
+}
+
+export interface IntrospectionClient {
+  id: string;
+  secret: string;
 }
 
 export type MetricsConfig =
@@ -215,6 +230,50 @@ function metrics(env: Env): MetricsConfig {
   return { enabled: true, port };
 }
 
+/** INTROSPECTION_CLIENTS: comma-separated `id:secret` pairs. */
+function introspectionClients(env: Env): IntrospectionClient[] {
+  const raw = env.INTROSPECTION_CLIENTS ?? '';
+  const clients = raw
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter((pair) => pair.length > 0)
+    .map((pair) => {
+      const colon = pair.indexOf(':');
+      const id = pair.slice(0, colon);
+      const secret = pair.slice(colon + 1);
+      if (colon < 1 || !/^[A-Za-z0-9_.-]{1,64}$/.test(id) || secret.length < 16)
+        throw new ConfigError(
+          'INTROSPECTION_CLIENTS',
+          'must list id:secret pairs (ids of letters, digits, "_", "." or "-"; secrets of at least 16 characters)',
+        );
+      return { id, secret };
+    });
+  if (new Set(clients.map((c) => c.id)).size !== clients.length)
+    throw new ConfigError('INTROSPECTION_CLIENTS', 'lists a client id twice');
+  return clients;
+}
+
+/** PUBLIC_URL: an http(s) origin, without path. */
+function publicUrl(env: Env): string | undefined {
+  const raw = env.PUBLIC_URL?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('PUBLIC_URL', 'is not a URL');
+  }
+  if (
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.origin !== raw.replace(/\/$/, '')
+  )
+    throw new ConfigError(
+      'PUBLIC_URL',
+      'must be an origin such as https://auth.example.com, without a path',
+    );
+  return url.origin;
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const production = env.NODE_ENV === 'production';
   const warnings: string[] = [];
@@ -306,6 +365,29 @@ export function loadConfig(env: Env = process.env): AppConfig {
       31_536_000,
     ),
     tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 3600, 1, 31_536_000),
+    refreshTokenAbsoluteSeconds: integer(
+      env,
+      'REFRESH_TOKEN_ABSOLUTE_SECONDS',
+      30 * 86_400,
+      1,
+      31_536_000,
+    ),
+    refreshTokenIdleSeconds: integer(
+      env,
+      'REFRESH_TOKEN_IDLE_SECONDS',
+      14 * 86_400,
+      1,
+      31_536_000,
+    ),
+    refreshReuseGraceSeconds: integer(
+      env,
+      'REFRESH_REUSE_GRACE_SECONDS',
+      10,
+      0,
+      300,
+    ),
+    introspectionClients: introspectionClients(env),
+    publicUrl: publicUrl(env),
     trustProxy: trustProxy(env),
     allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
     corsOrigins: origins(env, 'CORS_ORIGINS'),

@@ -14,6 +14,15 @@ export const redisKeys = {
   session: (sessionIdHash: string) => `auth:sess:${sessionIdHash}`,
   /** Access token record, by SHA-256 of the token. TTL: token lifetime, capped at the login's absolute expiry. */
   token: (tokenHash: string) => `auth:tok:${tokenHash}`,
+  /**
+   * Refresh token (JSON: user id, login id, issue and expiry times), by SHA-256 of the token.
+   * Kept after rotation, so a rotated token presented again is recognised. TTL: the idle
+   * timeout, capped at the login's absolute expiry.
+   */
+  refreshToken: (tokenHash: string) => `auth:rt:${tokenHash}`,
+  /** The successor pair of a login's last rotation, encrypted under the old token. TTL: the grace window. */
+  refreshGrace: (userId: string, loginId: string) =>
+    `auth:{u:${userId}}:grace:${loginId}`,
   /** User record (JSON). No TTL. */
   user: (userId: string) => `auth:{users}:user:${userId}`,
   /** Username (lower-cased) -> user id; the uniqueness guarantee. No TTL. */

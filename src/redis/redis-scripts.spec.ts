@@ -12,6 +12,8 @@ const SAMPLES: { [N in ScriptName]: () => ScriptFacts<N> } = {
   markSeen: () => [randomUUID(), loginId()],
   nameOnLogin: () => [randomUUID(), loginId()],
   takeLogin: () => [randomUUID(), loginId()],
+  nameRefresh: () => [randomUUID(), loginId()],
+  rotateRefresh: () => [randomUUID(), loginId()],
   reserveAttempt: () => [redisKeys.loginFailuresOfAccount(username())],
   refundAttempt: () => [redisKeys.loginFailuresOfAddress('2001:db8::1')],
   recordFailure: () => [redisKeys.loginFailuresOfAccount(username())],

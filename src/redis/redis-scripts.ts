@@ -87,20 +87,95 @@ return 1`,
     reply: (raw: unknown) => raw === 1,
   }),
 
-  /** Reads and deletes a login record and drops it from the index, in one step. */
+  /**
+   * Reads and deletes a login record and its refresh grace entry, and drops it from the
+   * index, in one step.
+   */
   takeLogin: script({
-    numberOfKeys: 2,
+    numberOfKeys: 3,
     keys: (userId: string, loginId: string) => [
       redisKeys.login(userId, loginId),
       redisKeys.logins(userId),
+      redisKeys.refreshGrace(userId, loginId),
     ],
     argv: (loginId: string) => [loginId],
     lua: `
 local fields = redis.call('HGETALL', KEYS[1])
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[3])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return fields`,
     reply: pairs,
+  }),
+
+  /** Makes a refresh token the current one of a live login (field `rt`) and names it (`rt:<hash>`). 1 when done. */
+  nameRefresh: script({
+    numberOfKeys: 1,
+    keys: (userId: string, loginId: string) => [
+      redisKeys.login(userId, loginId),
+    ],
+    argv: (tokenHash: string, expiresAt: number) => [tokenHash, expiresAt],
+    lua: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'rt', ARGV[1], 'rt:' .. ARGV[1], ARGV[2])
+return 1`,
+    reply: (raw: unknown) => raw === 1,
+  }),
+
+  /**
+   * Rotates a login's refresh token, atomically: when the presented token is the current one,
+   * its successor becomes current, the successor's access token is named on the login, and
+   * the encrypted successor pair is kept for the grace window. The previous token within that
+   * window gets the pair back; any other token the login issued is a reuse.
+   * Replies `[outcome, blob?]`: rotated, grace (with the blob), reuse, ended, unknown.
+   */
+  rotateRefresh: script({
+    numberOfKeys: 2,
+    keys: (userId: string, loginId: string) => [
+      redisKeys.login(userId, loginId),
+      redisKeys.refreshGrace(userId, loginId),
+    ],
+    argv: (rotation: {
+      presented: string;
+      next: string;
+      nextExpiresAt: number;
+      accessField: string;
+      accessExpiresAt: number;
+      graceMs: number;
+      blob: string;
+    }) => [
+      rotation.presented,
+      rotation.next,
+      rotation.nextExpiresAt,
+      rotation.accessField,
+      rotation.accessExpiresAt,
+      rotation.graceMs,
+      rotation.blob,
+    ],
+    lua: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'ended'} end
+local current = redis.call('HGET', KEYS[1], 'rt')
+if current == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'rt', ARGV[2], 'rt:' .. ARGV[2], ARGV[3], 'rtPrev', ARGV[1], ARGV[4], ARGV[5])
+  if tonumber(ARGV[6]) > 0 then
+    redis.call('SET', KEYS[2], ARGV[7], 'PX', ARGV[6])
+  else
+    redis.call('DEL', KEYS[2])
+  end
+  return {'rotated'}
+end
+if redis.call('HGET', KEYS[1], 'rtPrev') == ARGV[1] then
+  local blob = redis.call('GET', KEYS[2])
+  if blob then return {'grace', blob} end
+end
+if redis.call('HEXISTS', KEYS[1], 'rt:' .. ARGV[1]) == 1 then return {'reuse'} end
+return {'unknown'}`,
+    reply: (raw: unknown) => {
+      const [outcome, blob] = raw as [string, string | undefined];
+      return {
+        outcome: outcome as 'rotated' | 'grace' | 'reuse' | 'ended' | 'unknown',
+        blob,
+      };
+    },
   }),
 
   /**

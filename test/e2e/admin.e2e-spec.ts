@@ -243,7 +243,7 @@ describe('admin', () => {
       .expect(400);
   });
 
-  it("applies a granted and a revoked role on the very next request of the user's existing session and token", async () => {
+  it("applies a granted and a revoked role on the very next request of the user's existing session and token (a granted role never widens a token's scope)", async () => {
     const user = await registerAndLogin(t.server);
     // A second login of the same user, used by token only.
     const other = await login(t.server, user.username);
@@ -264,7 +264,15 @@ describe('admin', () => {
     });
     for (const c of credentials) {
       expect(await rolesSeenBy('session', c)).toBe(200);
-      expect(await rolesSeenBy('bearer', c)).toBe(200);
+      // The role is there, but the token was granted its scopes before it: no "admin".
+      const res = await request(t.server)
+        .get('/admin/users')
+        .set(authAs('bearer', c))
+        .expect(403);
+      expect(res.body).toMatchObject({ error: 'insufficient_scope' });
+      expect(res.headers['www-authenticate']).toBe(
+        'Bearer realm="auth", error="insufficient_scope", scope="admin"',
+      );
     }
     // The rewrite kept each key's expiry.
     const after = await redis.pttl(tokenKeyOf(user.accessToken));
@@ -456,7 +464,11 @@ describe('admin', () => {
         .map((p) => p.name)
         .sort(),
     ).toEqual(['limit', 'offset']);
-    expect(doc.paths['/admin/me'].get.responses).not.toHaveProperty('403');
+    // Only a bearer token without the "profile" scope is refused there.
+    expect(
+      (doc.paths['/admin/me'].get.responses['403'] as { description?: string })
+        ?.description,
+    ).toMatch(/scope "profile"/);
   });
 });
 

@@ -33,6 +33,7 @@ export interface ListedLogin {
   expiresAt: string;
   userAgent: string;
   ip: string;
+  scope: string;
   current: boolean;
 }
 
