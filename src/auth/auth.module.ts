@@ -8,12 +8,15 @@ import { BearerGuard } from './bearer.guard.js';
 import { BearerStrategy } from './bearer.strategy.js';
 import { LoginStore } from './login.store.js';
 import { LoginThrottle } from './login-throttle.js';
+import { OAuthController } from './oauth.controller.js';
+import { OAuthService } from './oauth.service.js';
 
 @Module({
   imports: [UsersModule],
-  controllers: [AuthController, LoginPageController],
+  controllers: [AuthController, OAuthController, LoginPageController],
   providers: [
     AuthService,
+    OAuthService,
     LoginStore,
     LoginThrottle,
     BearerStrategy,

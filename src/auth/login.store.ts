@@ -55,7 +55,7 @@ export type RefreshOutcome =
       loginId?: string;
     };
 
-interface RefreshRecord {
+export interface RefreshRecord {
   userId: string;
   loginId: string;
   issuedAt: number;
@@ -235,21 +235,24 @@ export class LoginStore {
     return raw ? (JSON.parse(raw) as RefreshRecord) : null;
   }
 
-  /** True when this refresh token is its live login's current one. */
-  async isCurrentRefresh(
-    record: RefreshRecord,
-    refreshToken: string,
-  ): Promise<boolean> {
-    const current = await this.redis.hget(
-      redisKeys.login(record.userId, record.loginId),
+  /** A live login's granted scope, username and current refresh token hash; null when it has ended. */
+  async loginFacts(
+    userId: string,
+    loginId: string,
+  ): Promise<{ scope: string; username: string; refreshHash?: string } | null> {
+    const [id, scope, username, refreshHash] = await this.redis.hmget(
+      redisKeys.login(userId, loginId),
+      'id',
+      'scope',
+      'username',
       CURRENT_REFRESH_FIELD,
     );
-    return current === hashSecret(refreshToken);
-  }
-
-  /** The scope a login was granted, or null when the login has ended. */
-  async loginScope(userId: string, loginId: string): Promise<string | null> {
-    return this.redis.hget(redisKeys.login(userId, loginId), 'scope');
+    if (!id) return null;
+    return {
+      scope: scope ?? '',
+      username: username ?? '',
+      refreshHash: refreshHash ?? undefined,
+    };
   }
 
   /**

@@ -509,3 +509,63 @@ describe('loadConfig: METRICS and METRICS_PORT', () => {
     expect(configError({ METRICS_PORT: '3000' }).variable).toBe('METRICS_PORT');
   });
 });
+
+describe('loadConfig: refresh tokens, introspection clients, PUBLIC_URL', () => {
+  it('defaults to 30-day refresh tokens, 14 days idle, a 10 s reuse grace, no clients, no public URL', () => {
+    const config = loadConfig({});
+    expect(config.refreshTokenAbsoluteSeconds).toBe(2_592_000);
+    expect(config.refreshTokenIdleSeconds).toBe(1_209_600);
+    expect(config.refreshReuseGraceSeconds).toBe(10);
+    expect(config.introspectionClients).toEqual([]);
+    expect(config.publicUrl).toBeUndefined();
+  });
+
+  it('reads the refresh lifetimes, a grace of 0 included', () => {
+    const config = loadConfig({
+      REFRESH_TOKEN_ABSOLUTE_SECONDS: '86400',
+      REFRESH_TOKEN_IDLE_SECONDS: '3600',
+      REFRESH_REUSE_GRACE_SECONDS: '0',
+    });
+    expect(config.refreshTokenAbsoluteSeconds).toBe(86_400);
+    expect(config.refreshTokenIdleSeconds).toBe(3600);
+    expect(config.refreshReuseGraceSeconds).toBe(0);
+    expect(() => loadConfig({ REFRESH_REUSE_GRACE_SECONDS: '301' })).toThrow(
+      /REFRESH_REUSE_GRACE_SECONDS/,
+    );
+    expect(() => loadConfig({ REFRESH_TOKEN_IDLE_SECONDS: '0' })).toThrow(
+      /REFRESH_TOKEN_IDLE_SECONDS/,
+    );
+  });
+
+  it('reads INTROSPECTION_CLIENTS as id:secret pairs; a secret may hold colons', () => {
+    expect(
+      loadConfig({
+        INTROSPECTION_CLIENTS:
+          ' billing:0123456789abcdef , search:abc:def:0123456789ab',
+      }).introspectionClients,
+    ).toEqual([
+      { id: 'billing', secret: '0123456789abcdef' },
+      { id: 'search', secret: 'abc:def:0123456789ab' },
+    ]);
+  });
+
+  it.each([
+    ['no secret', 'billing'],
+    ['an empty id', ':0123456789abcdef'],
+    ['a short secret', 'billing:short'],
+    ['an id with spaces', 'bill ing:0123456789abcdef'],
+    ['an id twice', 'a:0123456789abcdef,a:fedcba9876543210'],
+  ])('refuses INTROSPECTION_CLIENTS with %s', (_, value) => {
+    expect(() => loadConfig({ INTROSPECTION_CLIENTS: value })).toThrow(
+      /INTROSPECTION_CLIENTS/,
+    );
+  });
+
+  it('reads PUBLIC_URL as an origin and refuses paths and other schemes', () => {
+    expect(
+      loadConfig({ PUBLIC_URL: 'https://auth.example.com/' }).publicUrl,
+    ).toBe('https://auth.example.com');
+    for (const bad of ['https://auth.example.com/base', 'ftp://x', 'nonsense'])
+      expect(() => loadConfig({ PUBLIC_URL: bad })).toThrow(/PUBLIC_URL/);
+  });
+});

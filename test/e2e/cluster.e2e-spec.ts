@@ -272,7 +272,19 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
       .send({ roles: ['user', 'admin'] })
       .expect(200);
     expect(await adminListStatus('session')).toBe(200);
-    expect(await adminListStatus('bearer')).toBe(200);
+    // A granted role never widens a token's scope; a new token of the session has "admin".
+    expect(await adminListStatus('bearer')).toBe(403);
+    const elevated = {
+      ...user,
+      accessToken: (await furtherToken(t.server, user)).access_token,
+    };
+    expect(
+      (
+        await request(t.server)
+          .get('/admin/users')
+          .set(authAs('bearer', elevated))
+      ).status,
+    ).toBe(200);
     // The rewrite kept the keys' expiry.
     expect(await redis.pttl(sessionKeyOf(user.cookie))).toBeGreaterThan(0);
     expect(await redis.pttl(tokenKeyOf(user.accessToken))).toBeGreaterThan(0);
@@ -284,6 +296,14 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
       .expect(200);
     expect(await adminListStatus('session')).toBe(403);
     expect(await adminListStatus('bearer')).toBe(403);
+    // The role was taken out of the elevated token's record too.
+    expect(
+      (
+        await request(t.server)
+          .get('/admin/users')
+          .set(authAs('bearer', elevated))
+      ).status,
+    ).toBe(403);
   });
 
   it('ends every login of an account when an admin disables it, and refuses its password', async () => {
@@ -384,6 +404,7 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
         REDIS_URL: '',
         REDIS_CLUSTER_NODES: cluster.seeds,
         SESSION_IDLE_SECONDS: '2',
+        REFRESH_TOKEN_IDLE_SECONDS: '2',
         TOKEN_TTL_SECONDS: '1',
       });
     });
