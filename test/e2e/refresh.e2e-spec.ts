@@ -298,3 +298,71 @@ describe('scopes (RFC 6749 3.3)', () => {
     expect((res.body as { scope: string }[])[0].scope).toBe('logins account');
   });
 });
+
+describe('refresh-token lifetimes', () => {
+  let t: TestApp;
+  const redis = inspectRedis();
+  beforeAll(async () => {
+    t = await startApp({
+      REFRESH_TOKEN_IDLE_SECONDS: '2',
+      REFRESH_TOKEN_ABSOLUTE_SECONDS: '4',
+      SESSION_IDLE_SECONDS: '1',
+      SESSION_ABSOLUTE_SECONDS: '1',
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    redis.disconnect();
+  });
+
+  const refreshKeyTtl = (token: string) =>
+    redis.pttl(redisKeys.refreshToken(hashSecret(token)));
+
+  it('caps every refresh token at the idle timeout and the login at the refresh absolute lifetime', async () => {
+    const { tokens } = await loggedIn(t.server);
+    const ttl = await refreshKeyTtl(tokens.refresh_token);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(2000);
+    const next = (await refresh(t.server, tokens.refresh_token).expect(200))
+      .body as Tokens;
+    expect(await refreshKeyTtl(next.refresh_token)).toBeLessThanOrEqual(2000);
+    // The access token never outlives the login either.
+    expect(next.expires_in).toBeLessThanOrEqual(4);
+  });
+
+  it('ends an unused refresh token after the idle timeout', async () => {
+    const { tokens } = await loggedIn(t.server);
+    await waitForKeyGone(
+      redisKeys.refreshToken(hashSecret(tokens.refresh_token)),
+    );
+    const res = await refresh(t.server, tokens.refresh_token).expect(400);
+    expect(res.body).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('ends a busy login at the refresh absolute lifetime, however often it rotates', async () => {
+    let { tokens } = await loggedIn(t.server);
+    const started = Date.now();
+    let ended = false;
+    // Rotate well inside the idle timeout until the login's absolute end refuses it.
+    while (!ended && Date.now() - started < 10_000) {
+      const res = await refresh(t.server, tokens.refresh_token);
+      if (res.status === 200) {
+        tokens = res.body as Tokens;
+        await new Promise((r) => setTimeout(r, 500));
+      } else {
+        expect(res.body).toMatchObject({ error: 'invalid_grant' });
+        ended = true;
+      }
+    }
+    expect(ended).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+  });
+
+  async function waitForKeyGone(key: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while ((await redis.exists(key)) === 1) {
+      if (Date.now() > deadline) throw new Error(`${key} never expired`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+});
