@@ -10,6 +10,7 @@ import {
   uniqueName,
 } from '../helpers/test-app.js';
 import { freePort, RedisProcess, sleep } from '../helpers/redis-process.js';
+import { performance } from 'node:perf_hooks';
 
 /**
  * A request that may not hang: supertest gives up after a few seconds, so a hung request fails
@@ -221,5 +222,120 @@ describe('Redis failure', () => {
     // The new server is empty: registering, logging in and both credentials work again.
     const user = await registerAndLogin(t.server);
     await expectLive(t.server, user);
+  });
+});
+
+/** The issue's promise: an answer (503 in an outage) within 2 s for every request, queued or not. */
+const HANG_BOUND_MS = 2_000;
+
+type Sent = {
+  kind: string;
+  status: number;
+  retryAfter: string | null;
+  ms: number;
+};
+
+/** The kinds of request a stream cycles through: session and bearer reads, logins, /health. */
+function streamRequests(
+  base: string,
+  user: LoggedIn,
+): Array<[string, () => Promise<Response>]> {
+  return [
+    [
+      'session read',
+      () => fetch(`${base}/admin/me`, { headers: { Cookie: user.cookie } }),
+    ],
+    [
+      'bearer read',
+      () =>
+        fetch(`${base}/admin/me`, {
+          headers: { Authorization: `Bearer ${user.accessToken}` },
+        }),
+    ],
+    [
+      'login',
+      () =>
+        fetch(`${base}/auth/token`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'password',
+            username: user.username,
+            password: PASSWORD,
+          }),
+        }),
+    ],
+    ['health', () => fetch(`${base}/health`)],
+  ];
+}
+
+/**
+ * Sends `count` requests `gapMs` apart without waiting for answers (as clients do), cycling
+ * through the kinds, and resolves with every answer and how long it took.
+ */
+async function stream(
+  base: string,
+  user: LoggedIn,
+  count: number,
+  gapMs = 100,
+): Promise<Sent[]> {
+  const kinds = streamRequests(base, user);
+  const sent: Promise<Sent>[] = [];
+  for (let i = 0; i < count; i++) {
+    const [kind, send] = kinds[i % kinds.length];
+    const started = performance.now();
+    sent.push(
+      send().then(async (res) => {
+        await res.arrayBuffer();
+        return {
+          kind,
+          status: res.status,
+          retryAfter: res.headers.get('retry-after'),
+          ms: Math.round(performance.now() - started),
+        };
+      }),
+    );
+    await sleep(gapMs);
+  }
+  return Promise.all(sent);
+}
+
+describe('a frozen Redis', () => {
+  let redis: RedisProcess;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    redis = await RedisProcess.start();
+    t = await startApp({ REDIS_URL: redis.url }, { listen: true });
+  });
+
+  afterAll(async () => {
+    redis?.thaw();
+    await t?.close();
+    await redis?.kill();
+  });
+
+  it('answers every request of a steady stream 503 within 2 s, and serves again after the thaw without a restart', async () => {
+    const user = await registerAndLogin(t.server);
+    redis.freeze();
+    const during = await stream(t.url, user, 40);
+    for (const s of during)
+      expect(s).toEqual({
+        kind: s.kind,
+        status: 503,
+        retryAfter: expect.stringMatching(/^\d+$/),
+        ms: expect.any(Number),
+      });
+    // A hang bound per request, not a latency figure: the outage must not make anyone wait.
+    expect(during.filter((s) => s.ms >= HANG_BOUND_MS)).toEqual([]);
+
+    redis.thaw();
+    await waitUntilHealthy(t.server);
+    const after = await stream(t.url, user, 12);
+    for (const s of after)
+      expect({ kind: s.kind, status: s.status }).toEqual({
+        kind: s.kind,
+        status: 200,
+      });
   });
 });
