@@ -1,6 +1,9 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import http from 'node:http';
 import { createConnection, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { freePort } from '../helpers/redis-process.js';
 import { PASSWORD, uniqueName } from '../helpers/test-app.js';
 
@@ -23,6 +26,53 @@ function run(env: Record<string, string>): {
     child.on('exit', resolve),
   );
   return { child, output: () => output, exited };
+}
+
+/** Resolves once `text` has appeared in the process's output. */
+function outputContains(
+  app: ReturnType<typeof run>,
+  text: string,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!app.output().includes(text)) return;
+      app.child.stdout!.off('data', check);
+      app.child.stderr!.off('data', check);
+      resolve();
+    };
+    app.child.stdout!.on('data', check);
+    app.child.stderr!.on('data', check);
+    check();
+  });
+}
+
+interface Answer {
+  status: number;
+  connection: string | undefined;
+  body: string;
+  /** performance.now() when the whole answer had arrived. */
+  at: number;
+}
+
+/** Reads a whole answer from the server. */
+function answerOf(req: http.ClientRequest): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    req.once('error', reject);
+    req.once('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.once('error', reject);
+      res.once('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          connection: res.headers.connection,
+          body,
+          at: performance.now(),
+        }),
+      );
+    });
+  });
 }
 
 async function waitForHealth(
@@ -162,6 +212,91 @@ describe('the production process', () => {
       expect(await app.exited).toBe(0);
       expect(app.output()).toContain('SIGTERM received');
     } finally {
+      app.child.kill('SIGKILL');
+    }
+  });
+
+  it('on SIGTERM answers the logins in flight with Connection: close, drops idle keep-alive connections, and exits 0 right after the last answer', async () => {
+    const port = await freePort();
+    const app = run({
+      PORT: String(port),
+      REDIS_URL: process.env.REDIS_URL!,
+      SESSION_SECRET: `shutdown-test-secret-${randomBytes(16).toString('hex')}`,
+    });
+    const agent = new http.Agent({ keepAlive: true });
+    const idleAgent = new http.Agent({ keepAlive: true });
+    try {
+      await waitForHealth(`http://127.0.0.1:${port}`, app.exited);
+      const username = uniqueName();
+      const body = JSON.stringify({
+        grant_type: 'password',
+        username,
+        password: PASSWORD,
+      });
+      const post = (path: string, json: string) => {
+        const req = http.request({
+          agent,
+          host: '127.0.0.1',
+          port,
+          path,
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/json',
+            'Content-Length': Buffer.byteLength(json),
+            // The server's "100 Continue" shows it has the request: it is in flight.
+            Expect: '100-continue',
+          },
+        });
+        return req;
+      };
+      const registration = post(
+        '/auth/register',
+        JSON.stringify({ username, password: PASSWORD }),
+      );
+      registration.end(JSON.stringify({ username, password: PASSWORD }));
+      expect((await answerOf(registration)).status).toBe(201);
+      // Keep-alive connections left idle in their agent's pool; the server must close them.
+      const idle = await Promise.all(
+        Array.from({ length: 3 }, () =>
+          answerOf(
+            http.get({
+              agent: idleAgent,
+              host: '127.0.0.1',
+              port,
+              path: '/health',
+            }),
+          ),
+        ),
+      );
+      expect(idle.map((a) => a.connection)).toEqual(
+        Array(3).fill('keep-alive'),
+      );
+
+      const logins = Array.from({ length: 10 }, () =>
+        post('/auth/token', body),
+      );
+      const answers = logins.map(answerOf);
+      await Promise.all(logins.map((req) => once(req, 'continue')));
+      app.child.kill('SIGTERM');
+      await outputContains(app, 'SIGTERM received');
+      for (const req of logins) req.end(body);
+
+      const answered = await Promise.all(answers);
+      const lastAnswer = Math.max(...answered.map((a) => a.at));
+      const code = await app.exited;
+      const exitDelay = performance.now() - lastAnswer;
+      for (const a of answered)
+        expect({ status: a.status, connection: a.connection }).toEqual({
+          status: 200,
+          connection: 'close',
+        });
+      expect(answered[0].body).toContain('"access_token"');
+      expect(code).toBe(0);
+      // The exit follows the last answer instead of waiting out keep-alive timeouts (5 s).
+      expect(exitDelay).toBeLessThan(1_000);
+    } finally {
+      agent.destroy();
+      idleAgent.destroy();
       app.child.kill('SIGKILL');
     }
   });
