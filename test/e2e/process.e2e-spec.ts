@@ -1,8 +1,11 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { createConnection, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../helpers/redis-process.js';
 import { PASSWORD, uniqueName } from '../helpers/test-app.js';
@@ -10,13 +13,16 @@ import { PASSWORD, uniqueName } from '../helpers/test-app.js';
 /** The production entry point, compiled and run as its own process, as `npm start` does. */
 const MAIN = 'dist/main.js';
 
-function run(env: Record<string, string>): {
+function run(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
 } {
   let output = '';
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: 'pipe',
   });
@@ -319,14 +325,53 @@ describe('the production process', () => {
     expect(app.output()).toContain('SESSION_SECRET');
   });
 
+  it('refuses to start in production without a Redis setting, naming REDIS_URL', async () => {
+    const app = run({
+      NODE_ENV: 'production',
+      SESSION_SECRET: `no-redis-test-secret-${randomBytes(16).toString('hex')}`,
+    });
+    expect(await app.exited).not.toBe(0);
+    expect(app.output()).toContain('REDIS_URL');
+  });
+
+  it('refuses to start on the embedded store when ioredis-mock is not installed, naming REDIS_URL', async () => {
+    // A production install (npm ci --omit=dev) has no ioredis-mock; a resolve hook hides it here.
+    const dir = await mkdtemp(join(tmpdir(), 'no-ioredis-mock-'));
+    try {
+      await writeFile(
+        join(dir, 'hook.mjs'),
+        `export async function resolve(specifier, context, next) {
+          if (specifier !== 'ioredis-mock') return next(specifier, context);
+          throw Object.assign(new Error("Cannot find package 'ioredis-mock'"), { code: 'ERR_MODULE_NOT_FOUND' });
+        }`,
+      );
+      await writeFile(
+        join(dir, 'register.mjs'),
+        `import { register } from 'node:module';
+        register(${JSON.stringify(`file://${join(dir, 'hook.mjs')}`)});`,
+      );
+      const app = run({ PORT: String(await freePort()) }, [
+        '--import',
+        join(dir, 'register.mjs'),
+      ]);
+      expect(await app.exited).not.toBe(0);
+      expect(app.output()).toMatch(
+        /Failed to start: REDIS_URL is not set.*ioredis-mock.*not installed/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('starts on the embedded store with a warning when REDIS_URL is unset', async () => {
     const port = await freePort();
     const app = run({ PORT: String(port), LOG_LEVEL: 'info' });
     try {
       await waitForHealth(`http://127.0.0.1:${port}`, app.exited);
-      expect(app.output()).toMatch(
-        /embedded in-process store.*lost on restart/i,
-      );
+      // Said once, not once per module that knows about it.
+      expect(
+        app.output().match(/embedded in-process store.*lost on restart/gi),
+      ).toHaveLength(1);
     } finally {
       app.child.kill('SIGTERM');
       await app.exited;
