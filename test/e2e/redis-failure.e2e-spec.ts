@@ -1,4 +1,5 @@
-import { eventually, expectLive } from '../helpers/logins.js';
+import { eventually, expectLive, sessionKeyOf } from '../helpers/logins.js';
+import { RedisCluster } from '../helpers/redis-cluster.js';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import {
@@ -337,5 +338,69 @@ describe('a frozen Redis', () => {
         kind: s.kind,
         status: 200,
       });
+  });
+});
+
+describe('a frozen master of a Redis Cluster', () => {
+  let cluster: RedisCluster;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start(3);
+    t = await startApp(
+      { REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.seeds },
+      { listen: true },
+    );
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const node of cluster?.nodes ?? []) node.thaw();
+    await t?.close();
+    await cluster?.stop();
+  });
+
+  it('answers 503 within 2 s for the sessions it holds, goes on serving the others, and serves them all after the thaw', async () => {
+    // Two users whose sessions live on different masters.
+    const users: { user: LoggedIn; node: number }[] = [];
+    while (new Set(users.map((u) => u.node)).size < 2) {
+      const user = await registerAndLogin(t.server);
+      users.push({
+        user,
+        node: await cluster.nodeOfKey(sessionKeyOf(user.cookie)),
+      });
+    }
+    const frozen = users[0];
+    const other = users.find((u) => u.node !== frozen.node)!;
+    const read = async (user: LoggedIn) => {
+      const started = performance.now();
+      const res = await fetch(`${t.url}/admin/me`, {
+        headers: { Cookie: user.cookie },
+      });
+      await res.arrayBuffer();
+      return { status: res.status, ms: performance.now() - started };
+    };
+
+    cluster.nodes[frozen.node].freeze();
+    const sent: Promise<{ who: string; status: number; ms: number }>[] = [];
+    for (let i = 0; i < 30; i++) {
+      const [who, user] =
+        i % 2 === 0 ? ['frozen', frozen.user] : ['other', other.user];
+      sent.push(read(user).then((r) => ({ who, ...r })));
+      await sleep(100);
+    }
+    const during = await Promise.all(sent);
+    for (const r of during)
+      expect({ who: r.who, status: r.status }).toEqual({
+        who: r.who,
+        status: r.who === 'frozen' ? 503 : 200,
+      });
+    expect(during.filter((r) => r.ms >= HANG_BOUND_MS)).toEqual([]);
+
+    cluster.nodes[frozen.node].thaw();
+    await eventually(
+      async () => ((await read(frozen.user)).status === 200 ? true : undefined),
+      'the thawed master to serve its sessions again',
+    );
+    expect((await read(other.user)).status).toBe(200);
   });
 });
