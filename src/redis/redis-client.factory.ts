@@ -161,12 +161,11 @@ function guardConnection(connection: Redis, setting: string): void {
       onClose: () => logger.log(`Redis answers again (${setting})`),
     },
   );
-  // Only a connection that is up trips the breaker: while it is down ioredis refuses commands
-  // at once by itself, and its reconnection ends with a ready check, the same proof as a probe.
   const failed = (err: unknown) => {
-    if (connection.status === 'ready' && isRedisUnavailable(err))
-      breaker.trip((err as Error).message);
+    if (isRedisUnavailable(err)) breaker.trip((err as Error).message);
   };
+  // A reconnection ends with ioredis' ready check, the same proof as a probe. (The admin
+  // seeder, waiting for 'ready', listens later and so finds the breaker closed.)
   connection.on('ready', () => breaker.close());
   connection.once('end', () => breaker.stop());
   connection.sendCommand = function (
@@ -175,7 +174,9 @@ function guardConnection(connection: Redis, setting: string): void {
   ) {
     const command = args[0];
     // During a new connection's handshake ('connect'), ioredis sends its own commands (AUTH,
-    // SELECT, INFO); they must pass, and it refuses or queues everything else by itself.
+    // SELECT, INFO); they must pass, and it refuses or queues everything else by itself. At
+    // any other time this also spares a cluster node's commands its offline queue while the
+    // node reconnects.
     if (breaker.open && connection.status !== 'connect') {
       command.reject(new RedisUnavailableError());
       return command.promise;
