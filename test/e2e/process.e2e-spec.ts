@@ -55,6 +55,7 @@ function outputContains(
 interface Answer {
   status: number;
   connection: string | undefined;
+  setCookie: string[];
   body: string;
   /** performance.now() when the whole answer had arrived. */
   at: number;
@@ -73,6 +74,7 @@ function answerOf(req: http.ClientRequest): Promise<Answer> {
         resolve({
           status: res.statusCode ?? 0,
           connection: res.headers.connection,
+          setCookie: res.headers['set-cookie'] ?? [],
           body,
           at: performance.now(),
         }),
@@ -239,28 +241,34 @@ describe('the production process', () => {
         username,
         password: PASSWORD,
       });
-      const post = (path: string, json: string) => {
-        const req = http.request({
+      const post = (
+        path: string,
+        json: string,
+        headers: Record<string, string> = {},
+      ) =>
+        http.request({
           agent,
           host: '127.0.0.1',
           port,
           path,
           method: 'POST',
           headers: {
+            ...headers,
             'Content-Type': 'application/json',
             'Content-Length': Buffer.byteLength(json),
             // The server's "100 Continue" shows it has the request: it is in flight.
             Expect: '100-continue',
           },
         });
-        return req;
-      };
       const registration = post(
         '/auth/register',
         JSON.stringify({ username, password: PASSWORD }),
       );
       registration.end(JSON.stringify({ username, password: PASSWORD }));
       expect((await answerOf(registration)).status).toBe(201);
+      const first = post('/auth/token', body);
+      first.end(body);
+      const cookie = (await answerOf(first)).setCookie[0].split(';')[0];
       // Keep-alive connections left idle in their agent's pool; the server must close them.
       const idle = await Promise.all(
         Array.from({ length: 3 }, () =>
@@ -278,8 +286,11 @@ describe('the production process', () => {
         Array(3).fill('keep-alive'),
       );
 
-      const logins = Array.from({ length: 10 }, () =>
-        post('/auth/token', body),
+      // Ten logins in flight: three check the password, and seven come from the logged-in
+      // session (a further token, no hashing), so that the hashes, one at a time on this
+      // machine, do not come near the 9 s shutdown limit when the machine is busy.
+      const logins = Array.from({ length: 10 }, (_, i) =>
+        post('/auth/token', body, i < 3 ? {} : { Cookie: cookie }),
       );
       const answers = logins.map(answerOf);
       await Promise.all(logins.map((req) => once(req, 'continue')));
@@ -292,11 +303,11 @@ describe('the production process', () => {
       const code = await app.exited;
       const exitDelay = performance.now() - lastAnswer;
       for (const a of answered)
-        expect({ status: a.status, connection: a.connection }).toEqual({
-          status: 200,
-          connection: 'close',
-        });
-      expect(answered[0].body).toContain('"access_token"');
+        expect({
+          status: a.status,
+          connection: a.connection,
+          token: a.body.includes('"access_token"'),
+        }).toEqual({ status: 200, connection: 'close', token: true });
       expect(code).toBe(0);
       // The exit follows the last answer instead of waiting out keep-alive timeouts (5 s).
       expect(exitDelay).toBeLessThan(1_000);
