@@ -5,6 +5,7 @@ import { AdminModule } from './admin/admin.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { AuthModule } from './auth/auth.module.js';
 import { BoundedValidationPipe } from './common/bounded-validation.pipe.js';
+import { ConnectionDrain } from './common/connection-drain.js';
 import { DomainError } from './common/domain-error.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { LateRoutes } from './common/late-routes.js';
@@ -32,6 +33,7 @@ export class AppModule {
       ],
       controllers: [HealthController],
       providers: [
+        ConnectionDrain,
         LateRoutes,
         { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_FILTER, useClass: DomainErrorFilter },

@@ -9,6 +9,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { SWAGGER_COOKIE, SWAGGER_OAUTH2 } from './auth/decorators.js';
 import { SCOPES } from './auth/scopes.js';
+import { ConnectionDrain } from './common/connection-drain.js';
 import { LateRoutes } from './common/late-routes.js';
 import { AppConfig, loadConfig } from './config/app-config.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -69,6 +70,8 @@ export function configureApp(
   // First, so the request timing covers every other middleware. Absent when METRICS=off.
   const requestMetrics = app.get(MetricsService).requestMiddleware();
   if (requestMetrics) app.use(requestMetrics);
+  // Shutdown: answers sent once it has begun close their keep-alive connections.
+  app.use(app.get(ConnectionDrain).middleware());
   app.use(securityHeaders(DOCS_PATH));
   if (config.corsOrigins.length > 0) {
     // An exact list only: the cors package reflects a listed origin, never `*` with credentials.
