@@ -7,7 +7,11 @@ import {
 } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
-import { SWAGGER_COOKIE, SWAGGER_OAUTH2 } from './auth/decorators.js';
+import {
+  SWAGGER_COOKIE,
+  SWAGGER_INTROSPECTION,
+  SWAGGER_OAUTH2,
+} from './auth/decorators.js';
 import { SCOPES } from './auth/scopes.js';
 import { ConnectionDrain } from './common/connection-drain.js';
 import { LateRoutes } from './common/late-routes.js';
@@ -52,6 +56,14 @@ export function buildOpenApi(
       config.sessionCookieName,
       { type: 'apiKey', in: 'cookie', name: config.sessionCookieName },
       SWAGGER_COOKIE,
+    )
+    .addBasicAuth(
+      {
+        type: 'http',
+        scheme: 'basic',
+        description: 'Resource servers listed in INTROSPECTION_CLIENTS',
+      },
+      SWAGGER_INTROSPECTION,
     )
     .build();
   return SwaggerModule.createDocument(app, builder);

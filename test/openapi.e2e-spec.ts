@@ -104,6 +104,11 @@ describe('OpenAPI document', () => {
         },
       },
       session: { type: 'apiKey', in: 'cookie', name: 'session' },
+      introspection: {
+        type: 'http',
+        scheme: 'basic',
+        description: 'Resource servers listed in INTROSPECTION_CLIENTS',
+      },
     });
   });
 
@@ -138,7 +143,11 @@ describe('OpenAPI document', () => {
         security: v.security,
       }).toEqual({
         operation: v.operation,
-        security: v.refusesAnonymous ? bothSchemes(v.scopes) : [],
+        security: !v.refusesAnonymous
+          ? []
+          : v.operation === 'POST /auth/introspect'
+            ? [{ introspection: [] }, { session: [] }, { oauth2: ['admin'] }]
+            : bothSchemes(v.scopes),
       });
       expect(v.scopes.length).toBeLessThanOrEqual(1);
       for (const scope of v.scopes)

@@ -21,6 +21,8 @@ import type { Scope } from './scopes.js';
 export const IS_PUBLIC = 'auth:public';
 export const SWAGGER_OAUTH2 = 'oauth2';
 export const SWAGGER_COOKIE = 'session';
+/** HTTP Basic for the resource servers of INTROSPECTION_CLIENTS. */
+export const SWAGGER_INTROSPECTION = 'introspection';
 
 /** Opts a route out of the global guard. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);

@@ -8,7 +8,10 @@ import {
   Res,
 } from '@nestjs/common';
 import {
+  ApiBasicAuth,
   ApiBody,
+  ApiCookieAuth,
+  ApiOAuth2,
   ApiConsumes,
   ApiOkResponse,
   ApiOperation,
@@ -20,7 +23,12 @@ import { DomainError } from '../common/domain-error.js';
 import { ErrorBody } from '../common/error-body.dto.js';
 import { AppConfig } from '../config/app-config.js';
 import { AuthService } from './auth.service.js';
-import { Public } from './decorators.js';
+import {
+  Public,
+  SWAGGER_COOKIE,
+  SWAGGER_INTROSPECTION,
+  SWAGGER_OAUTH2,
+} from './decorators.js';
 import { IntrospectionDto, TokenOperationDto } from './dto/oauth.dto.js';
 import { OAuthService, type TokenTypeHint } from './oauth.service.js';
 import type { Principal } from './principal.js';
@@ -110,6 +118,9 @@ export class OAuthController {
     description:
       'For admins (session, or bearer with the admin scope) and for resource servers listed in INTROSPECTION_CLIENTS (HTTP Basic). {"active":false} for anything not live.',
   })
+  @ApiOAuth2(['admin'], SWAGGER_OAUTH2)
+  @ApiCookieAuth(SWAGGER_COOKIE)
+  @ApiBasicAuth(SWAGGER_INTROSPECTION)
   @ApiConsumes(...FORM_AND_JSON)
   @ApiBody({ type: TokenOperationDto })
   @ApiOkResponse({ type: IntrospectionDto })
