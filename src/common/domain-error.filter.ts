@@ -9,6 +9,10 @@ import type { Request, Response } from 'express';
 import { prefersHtml } from '../session/session-lifecycle.js';
 import { LOGIN_PAGE_PATH } from '../views/login-page.js';
 import { isRedisUnavailable } from '../redis/redis-client.factory.js';
+import {
+  DATABASE_UNAVAILABLE,
+  isDatabaseUnavailable,
+} from '../db/database-errors.js';
 import { DomainError } from './domain-error.js';
 import { AUTH_REALM, HTTP_ERRORS } from './http-errors.js';
 
@@ -122,6 +126,10 @@ export class DomainErrorFilter implements ExceptionFilter {
         },
         headers: {},
       };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`Database unavailable: ${(exception as Error).message}`);
+      return this.toHttp(DATABASE_UNAVAILABLE);
     }
     if (isRedisUnavailable(exception)) {
       this.logger.warn(`Store unavailable: ${(exception as Error).message}`);
