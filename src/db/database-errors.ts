@@ -31,17 +31,29 @@ const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-3]|57014|53...)$/;
 const UNAVAILABLE_MESSAGE =
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ENOTFOUND|timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|Client was closed|Cannot use a pool after calling end/;
 
-/** The driver's own error: Drizzle wraps it in a DrizzleQueryError whose `cause` it is. */
-function causes(err: unknown): unknown[] {
-  const chain: unknown[] = [];
-  for (let e = err; e instanceof Error && chain.length < 5; e = e.cause)
+interface ErrorLike {
+  message?: unknown;
+  code?: unknown;
+  cause?: unknown;
+}
+
+/**
+ * The error and its causes (Drizzle wraps the driver's error). Not `instanceof Error`: socket
+ * errors come from Node's own realm, which differs from the app's under a test sandbox.
+ */
+function causes(err: unknown): ErrorLike[] {
+  const chain: ErrorLike[] = [];
+  for (
+    let e = err;
+    typeof e === 'object' && e !== null && chain.length < 5;
+    e = (e as ErrorLike).cause
+  )
     chain.push(e);
   return chain;
 }
 
-function sqlState(err: unknown): string | undefined {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
+function sqlState(err: ErrorLike): string | undefined {
+  return typeof err.code === 'string' ? err.code : undefined;
 }
 
 /** True for errors that mean PostgreSQL is down, unreachable, hung or not migrated: a 503. */
@@ -51,7 +63,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
       e instanceof DatabaseTimeoutError ||
       e instanceof DatabaseNotReadyError ||
       UNAVAILABLE_SQLSTATE.test(sqlState(e) ?? '') ||
-      UNAVAILABLE_MESSAGE.test((e as Error).message),
+      (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)),
   );
 }
 

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Logger as DrizzleLogger } from 'drizzle-orm';
+import { DrizzleQueryError, type Logger as DrizzleLogger } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import {
   DatabaseNotReadyError,
@@ -87,7 +87,14 @@ export class Database {
    */
   async run<T>(query: () => PromiseLike<T>): Promise<T> {
     await this.withDeadline(this.ensureMigrated(), true);
-    return this.withDeadline(query(), false);
+    try {
+      return await this.withDeadline(query(), false);
+    } catch (err) {
+      // Drizzle's wrapper puts the query's parameters (password hashes) into its message,
+      // which would reach the error log; the driver's own error says what went wrong.
+      if (err instanceof DrizzleQueryError && err.cause) throw err.cause;
+      throw err;
+    }
   }
 
   /** One round trip, for /health. */

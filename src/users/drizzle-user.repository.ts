@@ -32,8 +32,7 @@ function likePrefix(prefix: string): string {
 }
 
 const lowerUsername = sql`lower(${users.username})`;
-const UUID =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Accounts in PostgreSQL or PGlite through Drizzle: one statement per call, each under the

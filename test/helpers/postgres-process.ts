@@ -49,9 +49,14 @@ export class PostgresProcess {
     readonly port: number,
     private readonly bin: string,
     private readonly dir: string,
+    private readonly settings: string[],
   ) {}
 
-  static async create(port?: number): Promise<PostgresProcess> {
+  /** `settings` are extra `name=value` server settings, such as `log_statement=all`. */
+  static async create(
+    port?: number,
+    settings: string[] = [],
+  ): Promise<PostgresProcess> {
     const bin = postgresBinDir();
     if (!bin)
       throw new Error(
@@ -63,7 +68,12 @@ export class PostgresProcess {
       const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
       chownSync(dir, uid, gid);
     }
-    const pg = new PostgresProcess(port ?? (await freePort()), bin, dir);
+    const pg = new PostgresProcess(
+      port ?? (await freePort()),
+      bin,
+      dir,
+      settings,
+    );
     const [cmd, args] = asServerUser(join(bin, 'initdb'), [
       '-D',
       pg.dataDir,
@@ -103,6 +113,7 @@ export class PostgresProcess {
       '-c synchronous_commit=off',
       '-c full_page_writes=off',
       '-c max_connections=100',
+      ...this.settings.map((setting) => `-c ${setting}`),
     ].join(' ');
     const [cmd, args] = asServerUser(join(this.bin, 'pg_ctl'), [
       '-D',
@@ -115,6 +126,11 @@ export class PostgresProcess {
       'start',
     ]);
     await run(cmd, args);
+  }
+
+  /** The server's log (stderr), for counting the statements it was sent. */
+  log(): string {
+    return readFileSync(join(this.dir, 'server.log'), 'utf8');
   }
 
   /** A fast shutdown: open connections are cut, as when a server goes away. */
