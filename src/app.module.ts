@@ -11,6 +11,7 @@ import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { LateRoutes } from './common/late-routes.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
+import { DbModule } from './db/db.module.js';
 import { HealthController } from './health/health.controller.js';
 import { loggerOptions } from './logging/logger-options.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -26,6 +27,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerOptions(config)),
         RedisModule,
+        DbModule,
         MetricsModule.forRoot(config),
         SessionModule,
         AuthModule,

@@ -46,14 +46,18 @@ export class AdminController {
 
   @Get('users')
   @Authenticated({ scope: 'admin', roles: ['admin'] })
-  @ApiOperation({ summary: 'List users, oldest first' })
+  @ApiOperation({
+    summary: 'List users, oldest first, a page at a time',
+    description:
+      'Keyset paging: follow `nextCursor` with `after` until it is null. Pages stay stable while users are added.',
+  })
   @ApiOkResponse({ type: UserPageDto })
   @ApiBadRequestResponse({
-    description: 'Bad paging parameters',
+    description: 'Bad limit, cursor or prefix',
     type: ErrorBody,
   })
   async users(@Query() query: ListUsersQuery) {
-    return this.admin.list(query.offset, query.limit);
+    return this.admin.list(query);
   }
 
   @Patch('users/:id')

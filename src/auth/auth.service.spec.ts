@@ -43,6 +43,8 @@ describe('AuthService.login', () => {
       roles: ['user'],
       disabled: false,
       createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      passwordChangedAt: new Date().toISOString(),
     };
     checked = 0;
     const users = {

@@ -18,7 +18,8 @@ export type DomainErrorCode =
   | 'cross_site_request'
   | 'not_found'
   | 'too_many_attempts'
-  | 'store_unavailable';
+  | 'store_unavailable'
+  | 'database_unavailable';
 
 export class DomainError extends Error {
   constructor(

@@ -1,4 +1,8 @@
 import { HttpException, Logger } from '@nestjs/common';
+import {
+  DATABASE_UNAVAILABLE,
+  isDatabaseUnavailable,
+} from '../db/database-errors.js';
 import { isRedisUnavailable } from '../redis/redis-client.factory.js';
 import { DomainError } from './domain-error.js';
 import { AUTH_REALM, HTTP_ERRORS } from './http-errors.js';
@@ -66,6 +70,10 @@ export function toHttpError(exception: unknown): HttpError {
       body: { statusCode: clientStatus, error: code, message },
       headers: {},
     };
+  }
+  if (isDatabaseUnavailable(exception)) {
+    logger.warn(`Database unavailable: ${(exception as Error).message}`);
+    return fromDomainError(DATABASE_UNAVAILABLE);
   }
   if (isRedisUnavailable(exception)) {
     logger.warn(`Store unavailable: ${(exception as Error).message}`);

@@ -36,4 +36,5 @@ export const HTTP_ERRORS: Record<DomainErrorCode, HttpMapping> = {
   not_found: { status: 404 },
   too_many_attempts: { status: 429 },
   store_unavailable: { status: 503 },
+  database_unavailable: { status: 503 },
 };

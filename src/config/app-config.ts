@@ -31,6 +31,8 @@ export class AppConfig {
   readonly redisClusterNodes?: RedisNode[];
   /** Redis Sentinel: the sentinels to ask, and the name of the master they watch. */
   readonly redisSentinels?: { nodes: RedisNode[]; masterName: string };
+  /** The accounts database: PostgreSQL, or the embedded PGlite in a directory (development only). */
+  readonly database!: DatabaseConfig;
   /** The first signs new cookies; every one verifies, so a secret can be rotated. */
   readonly sessionSecrets!: string[];
   readonly sessionCookieName!: string;
@@ -75,6 +77,14 @@ export interface IntrospectionClient {
   id: string;
   secret: string;
 }
+
+export type DatabaseConfig = (
+  | { kind: 'postgres'; url: string; poolMax: number }
+  | { kind: 'pglite'; dir: string }
+) & {
+  /** Apply pending migrations at boot (DATABASE_MIGRATE=on), or leave them to `npm run db:migrate`. */
+  migrate: boolean;
+};
 
 export type MetricsConfig =
   { enabled: false } | { enabled: true; port?: number };
@@ -213,6 +223,56 @@ function redisSentinels(env: Env): AppConfig['redisSentinels'] {
   return { nodes, masterName };
 }
 
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (raw === 'on' || raw === 'true' || raw === '1') return true;
+  if (raw === 'off' || raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be on or off, got "${env[name]}"`);
+}
+
+function database(
+  env: Env,
+  production: boolean,
+  warnings: string[],
+): DatabaseConfig {
+  const migrate = onOff(env, 'DATABASE_MIGRATE', true);
+  const raw = env.DATABASE_URL;
+  if (raw === undefined || raw === '') {
+    if (production)
+      throw new ConfigError(
+        'DATABASE_URL',
+        'is required when NODE_ENV=production',
+      );
+    if (env.DATABASE_POOL_MAX)
+      throw new ConfigError('DATABASE_POOL_MAX', 'is set without DATABASE_URL');
+    const dir = env.DATABASE_DIR || '.data/pglite';
+    warnings.push(
+      `DATABASE_URL is not set: accounts are kept in the embedded PGlite under ${dir}, which serves a single process; run one instance only.`,
+    );
+    return { kind: 'pglite', dir, migrate };
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'is not a URL');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+    throw new ConfigError(
+      'DATABASE_URL',
+      'must start with postgres:// or postgresql://',
+    );
+  if (env.DATABASE_DIR)
+    throw new ConfigError('DATABASE_DIR', 'is set together with DATABASE_URL');
+  return {
+    kind: 'postgres',
+    url: raw,
+    poolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    migrate,
+  };
+}
+
 /** METRICS: on (default) or off; METRICS_PORT: serve /metrics there, unauthenticated, instead of on PORT to admins. */
 function metrics(env: Env): MetricsConfig {
   const raw = (env.METRICS ?? '').trim().toLowerCase();
@@ -348,6 +408,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisUrl: url,
     redisClusterNodes: clusterNodes,
     redisSentinels: sentinels,
+    database: database(env, production, warnings),
     sessionSecrets,
     sessionCookieName,
     sessionIdleSeconds: integer(

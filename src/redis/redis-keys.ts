@@ -3,11 +3,10 @@
  *
  * Prefix `auth:`. Keys that one operation must touch together share a hash tag, so the
  * layout works on Redis Cluster:
- * - `{users}`: user records, the username index and the user list, created atomically by one script.
  * - `{u:<userId>}`: that user's login records and the index of them.
  * Sessions, tokens and login-throttle buckets stand on their own (each script touches one of
  * them at a time), so they spread over a cluster's slots. Sessions and tokens are keyed by the
- * SHA-256 of their secret.
+ * SHA-256 of their secret. Accounts are not here: they live in PostgreSQL (src/db).
  */
 export const redisKeys = {
   /** express-session data, by SHA-256 of the session id. TTL: idle timeout, capped at the login's absolute expiry. */
@@ -23,12 +22,6 @@ export const redisKeys = {
   /** The successor pair of a login's last rotation, encrypted under the old token. TTL: the grace window. */
   refreshGrace: (userId: string, loginId: string) =>
     `auth:{u:${userId}}:grace:${loginId}`,
-  /** User record (JSON). No TTL. */
-  user: (userId: string) => `auth:{users}:user:${userId}`,
-  /** Username (lower-cased) -> user id; the uniqueness guarantee. No TTL. */
-  username: (username: string) => `auth:{users}:name:${username.toLowerCase()}`,
-  /** Sorted set of user ids scored by creation time, for paging. No TTL. */
-  userList: () => 'auth:{users}:list',
   /** One login (hash): metadata, its session id hash and its token hashes. TTL: absolute expiry. */
   login: (userId: string, loginId: string) =>
     `auth:{u:${userId}}:login:${loginId}`,

@@ -101,9 +101,9 @@ describe('GET /health', () => {
   });
   afterAll(() => t.close());
 
-  it('answers 200 {status: "ok"} without credentials and sets no cookie', async () => {
+  it('answers 200 {status: "ok", redis: "up", database: "up"} without credentials and sets no cookie', async () => {
     const res = await request(t.server).get('/health').expect(200);
-    expect(res.body).toEqual({ status: 'ok' });
+    expect(res.body).toEqual({ status: 'ok', redis: 'up', database: 'up' });
     expect(setCookies(res)).toEqual([]);
   });
 });

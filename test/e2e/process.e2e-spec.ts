@@ -23,7 +23,12 @@ function run(
 } {
   let output = '';
   const child = spawn(process.execPath, [...nodeArgs, MAIN], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // The run's database, never a PGlite directory in the working tree.
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: process.env.DATABASE_URL ?? '',
+      ...env,
+    },
     stdio: 'pipe',
   });
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

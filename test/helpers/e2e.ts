@@ -123,16 +123,12 @@ export function forgedSessionCookie(name = 'session'): string {
   );
 }
 
-/** Every key the service keeps for one user (account, name index, logins, sessions, tokens). */
+/** Every Redis key the service keeps for one user (logins, sessions, tokens); the account is in the database. */
 export async function keysOfUser(
   redis: Redis,
-  user: { userId: string; username: string },
+  user: { userId: string },
 ): Promise<string[]> {
-  const keys = [
-    redisKeys.user(user.userId),
-    redisKeys.username(user.username),
-    redisKeys.logins(user.userId),
-  ];
+  const keys = [redisKeys.logins(user.userId)];
   const loginIds = await redis.zrange(redisKeys.logins(user.userId), 0, -1);
   for (const loginId of loginIds) {
     const loginKey = redisKeys.login(user.userId, loginId);

@@ -1,0 +1,5 @@
+import { postgres } from './harness/postgres.mjs';
+
+export default async function globalTeardown() {
+  await postgres.stop();
+}
