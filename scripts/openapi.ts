@@ -1,6 +1,6 @@
 /**
  * Writes openapi.json at the repository root from the decorators in the code:
- * `npm run openapi`. Boots the app on the embedded store (no Redis needed) with a fixed
+ * `npm run openapi`. Boots the app on the embedded stores (no Redis, an in-memory PGlite) with a fixed
  * configuration, so the document does not depend on the caller's environment.
  */
 import 'reflect-metadata';
@@ -10,7 +10,12 @@ import { buildOpenApi, createApp } from '../src/app.setup.js';
 import { loadConfig } from '../src/config/app-config.js';
 
 async function main(): Promise<void> {
-  const config = loadConfig({ REDIS_URL: '', LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    REDIS_URL: '',
+    DATABASE_URL: '',
+    DATABASE_DIR: 'memory://',
+    LOG_LEVEL: 'silent',
+  });
   const app = await createApp(config);
   try {
     await app.init();

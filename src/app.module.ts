@@ -5,10 +5,12 @@ import { AdminModule } from './admin/admin.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { AuthModule } from './auth/auth.module.js';
 import { BoundedValidationPipe } from './common/bounded-validation.pipe.js';
+import { ConnectionDrain } from './common/connection-drain.js';
 import { DomainError } from './common/domain-error.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
+import { DbModule } from './db/db.module.js';
 import { HealthController } from './health/health.controller.js';
 import { loggerOptions } from './logging/logger-options.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -24,6 +26,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerOptions(config)),
         RedisModule,
+        DbModule,
         MetricsModule.forRoot(config),
         SessionModule,
         AuthModule,
@@ -31,6 +34,7 @@ export class AppModule {
       ],
       controllers: [HealthController],
       providers: [
+        ConnectionDrain,
         { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         {

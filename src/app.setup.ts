@@ -7,7 +7,13 @@ import {
 } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
-import { SWAGGER_COOKIE, SWAGGER_OAUTH2 } from './auth/decorators.js';
+import {
+  SWAGGER_COOKIE,
+  SWAGGER_INTROSPECTION,
+  SWAGGER_OAUTH2,
+} from './auth/decorators.js';
+import { SCOPES } from './auth/scopes.js';
+import { ConnectionDrain } from './common/connection-drain.js';
 import { AppConfig, loadConfig } from './config/app-config.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { securityHeaders } from './security/security-headers.js';
@@ -35,7 +41,13 @@ export function buildOpenApi(
     .addOAuth2(
       {
         type: 'oauth2',
-        flows: { password: { tokenUrl: '/auth/token', scopes: {} } },
+        flows: {
+          password: {
+            tokenUrl: '/auth/token',
+            refreshUrl: '/auth/token',
+            scopes: { ...SCOPES },
+          },
+        },
       },
       SWAGGER_OAUTH2,
     )
@@ -43,6 +55,14 @@ export function buildOpenApi(
       config.sessionCookieName,
       { type: 'apiKey', in: 'cookie', name: config.sessionCookieName },
       SWAGGER_COOKIE,
+    )
+    .addBasicAuth(
+      {
+        type: 'http',
+        scheme: 'basic',
+        description: 'Resource servers listed in INTROSPECTION_CLIENTS',
+      },
+      SWAGGER_INTROSPECTION,
     )
     .build();
   return SwaggerModule.createDocument(app, builder);
@@ -61,6 +81,8 @@ export function configureApp(
   // First, so the request timing covers every other middleware. Absent when METRICS=off.
   const requestMetrics = app.get(MetricsService).requestMiddleware();
   if (requestMetrics) app.use(requestMetrics);
+  // Shutdown: answers sent once it has begun close their keep-alive connections.
+  app.use(app.get(ConnectionDrain).middleware());
   app.use(securityHeaders(DOCS_PATH));
   if (config.corsOrigins.length > 0) {
     // An exact list only: the cors package reflects a listed origin, never `*` with credentials.

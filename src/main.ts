@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { createApp } from './app.setup.js';
+import { ConnectionDrain } from './common/connection-drain.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
 
 /** SIGTERM to exit: in-flight requests get this long to finish before the process gives up. */
@@ -24,14 +25,17 @@ async function main(): Promise<void> {
 
 /**
  * Graceful shutdown on SIGTERM or SIGINT: stop accepting connections, let in-flight requests
- * finish (idle keep-alive connections are closed), close Redis, exit 0. A request still
- * running after the grace period is cut off and the exit code is 1.
+ * finish, close Redis, exit 0. Idle keep-alive connections are closed at once and busy ones
+ * right after their answer (ConnectionDrain), so the exit follows the last answer. A request
+ * still running after the grace period is cut off and the exit code is 1.
  */
 function stopOnSignals(app: INestApplication): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    // Before the message, so an answer sent after it is seen carries `Connection: close`.
+    app.get(ConnectionDrain).begin();
     process.stderr.write(`${signal} received: shutting down\n`);
     setTimeout(() => {
       process.stderr.write(

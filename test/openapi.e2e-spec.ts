@@ -3,11 +3,13 @@ import { isDeepStrictEqual } from 'node:util';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
 import { buildOpenApi } from '../src/app.setup.js';
+import { SCOPES } from '../src/auth/scopes.js';
 import { startApp, TestApp } from './helpers/test-app.js';
 
 const COMMITTED = new URL('../openapi.json', import.meta.url);
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
-const BOTH_SCHEMES = [{ oauth2: [] }, { session: [] }];
+/** A protected operation: a session, or a bearer token with at most one scope. */
+const bothSchemes = (scopes: string[]) => [{ oauth2: scopes }, { session: [] }];
 
 interface Operation {
   method: string;
@@ -93,9 +95,20 @@ describe('OpenAPI document', () => {
     expect(doc.components?.securitySchemes).toEqual({
       oauth2: {
         type: 'oauth2',
-        flows: { password: { tokenUrl: '/auth/token', scopes: {} } },
+        flows: {
+          password: {
+            tokenUrl: '/auth/token',
+            refreshUrl: '/auth/token',
+            scopes: SCOPES,
+          },
+        },
       },
       session: { type: 'apiKey', in: 'cookie', name: 'session' },
+      introspection: {
+        type: 'http',
+        scheme: 'basic',
+        description: 'Resource servers listed in INTROSPECTION_CLIENTS',
+      },
     });
   });
 
@@ -116,6 +129,7 @@ describe('OpenAPI document', () => {
           operation: `${op.method.toUpperCase()} ${op.path}`,
           refusesAnonymous: res.status === 401,
           security: op.security ?? [],
+          scopes: (op.security ?? []).find((s) => 'oauth2' in s)?.oauth2 ?? [],
         };
       }),
     );
@@ -129,8 +143,15 @@ describe('OpenAPI document', () => {
         security: v.security,
       }).toEqual({
         operation: v.operation,
-        security: v.refusesAnonymous ? BOTH_SCHEMES : [],
+        security: !v.refusesAnonymous
+          ? []
+          : v.operation === 'POST /auth/introspect'
+            ? [{ introspection: [] }, { session: [] }, { oauth2: ['admin'] }]
+            : bothSchemes(v.scopes),
       });
+      expect(v.scopes.length).toBeLessThanOrEqual(1);
+      for (const scope of v.scopes)
+        expect(Object.keys(SCOPES)).toContain(scope);
     }
   });
 });

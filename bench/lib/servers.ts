@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchRedis } from './bench-redis.js';
@@ -48,6 +50,14 @@ export async function startService(
     {
       PORT: String(port),
       REDIS_URL: redis.url(SERVICE_DATABASE),
+      // Accounts: BENCH_DATABASE_URL's PostgreSQL, else a fresh embedded PGlite per run (the
+      // authenticated requests measured here query no database either way).
+      ...(process.env.BENCH_DATABASE_URL
+        ? { DATABASE_URL: process.env.BENCH_DATABASE_URL }
+        : {
+            DATABASE_URL: '',
+            DATABASE_DIR: mkdtempSync(join(tmpdir(), 'bench-pglite-')),
+          }),
       SESSION_SECRET: newSecret(),
       // Request logging off: the benchmark measures auth, not log serialisation.
       LOG_LEVEL: 'warn',

@@ -37,7 +37,7 @@ export class AdminController {
   ) {}
 
   @Get('me')
-  @Authenticated()
+  @Authenticated({ scope: 'profile' })
   @ApiOperation({ summary: 'The current user' })
   @ApiOkResponse({ type: UserDto })
   me(@CurrentPrincipal() principal: Principal) {
@@ -45,19 +45,23 @@ export class AdminController {
   }
 
   @Get('users')
-  @Authenticated('admin')
-  @ApiOperation({ summary: 'List users, oldest first' })
+  @Authenticated({ scope: 'admin', roles: ['admin'] })
+  @ApiOperation({
+    summary: 'List users, oldest first, a page at a time',
+    description:
+      'Keyset paging: follow `nextCursor` with `after` until it is null. Pages stay stable while users are added.',
+  })
   @ApiOkResponse({ type: UserPageDto })
   @ApiBadRequestResponse({
-    description: 'Bad paging parameters',
+    description: 'Bad limit, cursor or prefix',
     type: ErrorBody,
   })
   async users(@Query() query: ListUsersQuery) {
-    return this.admin.list(query.offset, query.limit);
+    return this.admin.list(query);
   }
 
   @Patch('users/:id')
-  @Authenticated('admin')
+  @Authenticated({ scope: 'admin', roles: ['admin'] })
   @ApiOperation({ summary: "Set a user's roles or disable the account" })
   @ApiOkResponse({ type: UserDto })
   @ApiBadRequestResponse({ description: 'Invalid fields', type: ErrorBody })
@@ -70,7 +74,7 @@ export class AdminController {
   }
 
   @Delete('users/:id/sessions')
-  @Authenticated('admin')
+  @Authenticated({ scope: 'admin', roles: ['admin'] })
   @ApiOperation({ summary: 'End every login of a user' })
   @ApiOkResponse({ type: EndedLoginsDto })
   @ApiBadRequestResponse({ description: 'Not a user id', type: ErrorBody })

@@ -1,58 +1,67 @@
 import {
-  Inject,
   Injectable,
   Logger,
   OnApplicationBootstrap,
+  OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
-import { isRedisUnavailable } from '../redis/redis-client.factory.js';
-import { REDIS } from '../redis/redis.constants.js';
+import { isDatabaseUnavailable } from '../db/database-errors.js';
 import { UsersService } from '../users/users.service.js';
 
+const RETRY_MS = 2000;
+
 /**
- * Creates the configured admin account if it does not exist yet: at boot, or, when Redis is
- * not there at boot, as soon as the connection is ready. Boot never waits for Redis.
+ * Creates the configured admin account if it does not exist yet: at boot, or, when the
+ * database is not there at boot, as soon as it answers. Boot never waits for the database.
  */
 @Injectable()
-export class AdminSeeder implements OnApplicationBootstrap {
+export class AdminSeeder
+  implements OnApplicationBootstrap, OnApplicationShutdown
+{
   private readonly logger = new Logger('AdminSeeder');
+  private retry?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(
     private readonly config: AppConfig,
     private readonly users: UsersService,
-    @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const { adminUsername, adminPassword } = this.config;
     if (!adminUsername || !adminPassword) return;
-    if (this.redis.status === 'ready' || this.redis.status === undefined)
-      return this.seed(adminUsername, adminPassword);
-    this.seedWhenReady(adminUsername, adminPassword);
+    await this.seed(adminUsername, adminPassword, true);
   }
 
-  private async seed(username: string, password: string): Promise<void> {
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
+  }
+
+  private async seed(
+    username: string,
+    password: string,
+    first: boolean,
+  ): Promise<void> {
     try {
       const outcome = await this.users.ensureAdmin(username, password);
       if (outcome === 'created')
         this.logger.log(`Created admin account ${username}`);
     } catch (err) {
-      if (!isRedisUnavailable(err)) throw err;
-      this.seedWhenReady(username, password);
+      if (!isDatabaseUnavailable(err)) throw err;
+      if (first)
+        this.logger.warn(
+          `The database is not available: admin account ${username} will be ensured once it is`,
+        );
+      if (this.stopped) return;
+      this.retry = setTimeout(() => {
+        this.seed(username, password, false).catch((e: unknown) =>
+          this.logger.error(
+            `Could not ensure admin account ${username}: ${(e as Error).message}`,
+          ),
+        );
+      }, RETRY_MS);
+      this.retry.unref();
     }
-  }
-
-  private seedWhenReady(username: string, password: string): void {
-    this.logger.warn(
-      `Redis is not available: admin account ${username} will be ensured once it is`,
-    );
-    this.redis.once('ready', () => {
-      this.seed(username, password).catch((err: unknown) =>
-        this.logger.error(
-          `Could not ensure admin account ${username}: ${(err as Error).message}`,
-        ),
-      );
-    });
   }
 }

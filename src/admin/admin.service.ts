@@ -3,6 +3,7 @@ import { LoginStore } from '../auth/login.store.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PublicUser, Role, toPublicUser } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
+import { decodeUserCursor, encodeUserCursor } from './user-cursor.js';
 
 @Injectable()
 export class AdminService {
@@ -12,21 +13,20 @@ export class AdminService {
     private readonly metrics: MetricsService,
   ) {}
 
-  async list(
-    offset: number,
-    limit: number,
-  ): Promise<{
-    items: PublicUser[];
-    total: number;
-    offset: number;
+  async list(query: {
     limit: number;
-  }> {
-    const page = await this.users.list(offset, limit);
+    after?: string;
+    q?: string;
+  }): Promise<{ items: PublicUser[]; nextCursor: string | null }> {
+    const page = await this.users.list({
+      limit: query.limit,
+      after:
+        query.after === undefined ? undefined : decodeUserCursor(query.after),
+      usernamePrefix: query.q,
+    });
     return {
       items: page.items.map(toPublicUser),
-      total: page.total,
-      offset,
-      limit,
+      nextCursor: page.next ? encodeUserCursor(page.next) : null,
     };
   }
 

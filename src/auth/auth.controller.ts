@@ -27,13 +27,11 @@ import {
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
 import { ErrorBody, OAuthErrorBody } from '../common/error-body.dto.js';
-import {
-  prefersHtml,
-  regenerateSession,
-  saveSession,
-} from '../session/session-lifecycle.js';
+import { loginSessionOf } from '../session/login-session.js';
 import { SESSION_COOKIE } from '../session/session.middleware.js';
+import { prefersHtml } from '../views/browser-form.js';
 import { AuthService } from './auth.service.js';
+import type { IssuedToken } from './login.store.js';
 import { Authenticated, CurrentPrincipal, Public } from './decorators.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
@@ -44,7 +42,8 @@ import {
   TokenResponseDto,
 } from './dto/token.dto.js';
 import type { Principal } from './principal.js';
-import { parsePasswordGrant } from './token-request.js';
+import { formatScope } from './scopes.js';
+import { parseTokenRequest } from './token-request.js';
 import { LOGIN_PAGE_PATH } from '../views/login-page.js';
 
 const FORM_AND_JSON = ['application/x-www-form-urlencoded', 'application/json'];
@@ -131,34 +130,38 @@ export class AuthController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const grant = parsePasswordGrant(body);
+    const grant = parseTokenRequest(body);
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    if (grant.grant === 'refresh_token') {
+      const refreshed = await this.auth.refresh(grant);
+      return {
+        access_token: refreshed.accessToken,
+        token_type: 'bearer' as const,
+        expires_in: refreshed.expiresIn,
+        refresh_token: refreshed.refreshToken,
+        scope: refreshed.scope,
+      };
+    }
     const html = prefersHtml(req);
     const current = req.sessionAuth;
     if (current) {
       // A browser has its session already and would only drop a new token.
       if (html) return res.redirect(303, LOGIN_PAGE_PATH);
-      const token = await this.auth.tokenForSession(current);
+      const token = await this.auth.tokenForSession(current, grant.scope);
       return { message: 'Already logged in', ...tokenResponse(token) };
     }
-    const user = await this.auth.verifyCredentials(grant, req.ip ?? '');
-    await regenerateSession(req);
-    const login = await this.auth.startLogin(user, req.sessionID, {
-      userAgent: req.get('user-agent') ?? '',
-      ip: req.ip ?? '',
-    });
-    req.session.auth = login.session;
-    try {
-      await saveSession(req);
-      // A logout-all, password change or disable that ran meanwhile ended the login before its
-      // session was written; the session must not outlive it.
-      await this.auth.confirmLogin(login.session, req.sessionID);
-    } catch (err) {
-      await this.auth.abandonLogin(login.session).catch(() => undefined);
-      throw err;
-    }
+    // A browser form keeps the session cookie only: a refresh token would go nowhere.
+    const token = await this.auth.login(
+      grant,
+      { userAgent: req.get('user-agent') ?? '', ip: req.ip ?? '' },
+      loginSessionOf(req),
+      { refreshToken: !html },
+    );
     if (html) return res.redirect(303, LOGIN_PAGE_PATH);
-    return tokenResponse(login.token);
+    return {
+      ...tokenResponse(token),
+      ...(token.refreshToken && { refresh_token: token.refreshToken }),
+    };
   }
 
   @Post('logout')
@@ -180,7 +183,7 @@ export class AuthController {
   }
 
   @Get('sessions')
-  @Authenticated()
+  @Authenticated({ scope: 'logins' })
   @ApiOperation({ summary: "List the caller's live logins" })
   @ApiOkResponse({ type: [LoginDto] })
   async sessions(@CurrentPrincipal() principal: Principal) {
@@ -189,7 +192,7 @@ export class AuthController {
 
   @Delete('sessions/:id')
   @HttpCode(204)
-  @Authenticated()
+  @Authenticated({ scope: 'logins' })
   @ApiOperation({
     summary: "End one of the caller's logins, its session and its tokens",
   })
@@ -210,7 +213,7 @@ export class AuthController {
 
   @Post('logout-all')
   @HttpCode(200)
-  @Authenticated()
+  @Authenticated({ scope: 'logins' })
   @ApiOperation({ summary: 'End every login of the caller, this one included' })
   @ApiOkResponse({ type: MessageDto })
   async logoutAll(
@@ -225,7 +228,7 @@ export class AuthController {
 
   @Post('password')
   @HttpCode(200)
-  @Authenticated()
+  @Authenticated({ scope: 'account' })
   @ApiOperation({ summary: 'Change the password; every other login ends' })
   @ApiOkResponse({ type: MessageDto })
   @ApiBadRequestResponse({
@@ -260,10 +263,11 @@ export class AuthController {
   }
 }
 
-function tokenResponse(token: { accessToken: string; expiresIn: number }) {
+function tokenResponse(token: IssuedToken) {
   return {
     access_token: token.accessToken,
     token_type: 'bearer' as const,
     expires_in: token.expiresIn,
+    scope: formatScope(token.scope),
   };
 }

@@ -1,13 +1,20 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { DomainError } from '../common/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { isSameOriginRequest, SAFE_METHODS } from './same-origin.js';
 import { AuthService } from './auth.service.js';
-import { BearerStrategy } from './bearer.strategy.js';
-import { IS_PUBLIC, Roles } from './decorators.js';
+import { BearerGuard } from './bearer.guard.js';
+import { IS_PUBLIC, RequiredScope, Roles } from './decorators.js';
 import type { Principal } from './principal.js';
+
+/**
+ * Only a request whose Authorization header has the Bearer scheme reaches passport-http-bearer,
+ * which then takes the token from that header or refuses it (and a second one in the query or
+ * body): without such a header, it would read `access_token` from the query string or body.
+ */
+const BEARER_HEADER = /^bearer /i;
 
 /**
  * The one global guard. A logged-in session wins; otherwise an `Authorization: Bearer` token
@@ -19,7 +26,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
     private readonly config: AppConfig,
-    private readonly bearer: BearerStrategy,
+    private readonly bearer: BearerGuard,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -32,20 +39,27 @@ export class AuthGuard implements CanActivate {
       // Public writes are logins and registrations: checked too, against login CSRF.
       this.refuseCrossSiteWrite(req);
       return true;
+    } else if (!BEARER_HEADER.test(req.headers.authorization ?? '')) {
+      throw new DomainError('unauthenticated', 'Authentication required');
     } else {
-      req.user = await this.authenticateBearer(
-        req,
-        context.switchToHttp().getResponse<Response>(),
-      );
+      // Sets req.user to the token's principal, or throws.
+      await this.bearer.canActivate(context);
     }
-    const roles = this.reflector.getAllAndOverride(Roles, targets);
     const principal = req.user as unknown as Principal;
+    const roles = this.reflector.getAllAndOverride(Roles, targets);
     if (
       roles?.length &&
       !roles.some((role) => principal.roles.includes(role))
     ) {
       throw new DomainError('forbidden', `Requires role: ${roles.join(', ')}`);
     }
+    const scope = this.reflector.getAllAndOverride(RequiredScope, targets);
+    if (scope && !principal.scopes.includes(scope))
+      throw new DomainError(
+        'insufficient_scope',
+        `The access token lacks scope "${scope}"`,
+        { scope },
+      );
     return true;
   }
 
@@ -60,48 +74,5 @@ export class AuthGuard implements CanActivate {
     });
     if (!sameOrigin)
       throw new DomainError('cross_site_request', 'Cross-site request refused');
-  }
-
-  /**
-   * Runs passport-http-bearer. It is handed a request holding the Authorization header and
-   * nothing else, so a token in the query string or body is never read.
-   */
-  private authenticateBearer(req: Request, res: Response): Promise<Principal> {
-    const headerOnly = {
-      headers: { authorization: req.headers.authorization },
-    };
-    return new Promise((resolve, reject) => {
-      const authenticate = this.bearer
-        .getPassportInstance()
-        .authenticate(
-          'bearer',
-          { session: false },
-          (err: unknown, user: Principal | false, info: unknown) => {
-            if (err)
-              return reject(
-                err instanceof Error
-                  ? err
-                  : new Error('Bearer authentication failed'),
-              );
-            if (user) return resolve(user);
-            const challenge = typeof info === 'string' ? info : '';
-            reject(
-              challenge.includes('invalid_token')
-                ? new DomainError(
-                    'invalid_token',
-                    'The access token is unknown, expired or revoked',
-                  )
-                : new DomainError('unauthenticated', 'Authentication required'),
-            );
-          },
-        ) as (
-        req: unknown,
-        res: Response,
-        next: (err?: unknown) => void,
-      ) => void;
-      authenticate(headerOnly, res, (err?: unknown) =>
-        reject(err instanceof Error ? err : new Error(String(err))),
-      );
-    });
   }
 }

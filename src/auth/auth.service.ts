@@ -1,17 +1,23 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
+import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import type { LoginSession } from '../session/login-session.js';
 import type { SessionAuth } from '../session/session-auth.js';
 import { sessionDeadline } from '../session/session-id.js';
-import { SessionStore } from '../session/session.store.js';
 import type { PublicUser, User } from '../users/user.js';
 import { toPublicUser } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
 import { failedLoginOutcome } from './login-outcome.js';
 import { LoginThrottle } from './login-throttle.js';
-import { IssuedToken, LoginStore } from './login.store.js';
+import {
+  IssuedToken,
+  LoginStore,
+  type RefreshedTokens,
+} from './login.store.js';
 import type { ClientInfo, LoginRecord, Principal } from './principal.js';
-import type { PasswordGrant } from './token-request.js';
+import { grantScope, scopesForRoles, type Scope } from './scopes.js';
+import type { PasswordGrant, RefreshGrant } from './token-request.js';
 
 /** Errors that mean a wrong password was tried: they count towards the throttle. */
 const WRONG_PASSWORD_CODES: ReadonlySet<string> = new Set([
@@ -21,92 +27,158 @@ const WRONG_PASSWORD_CODES: ReadonlySet<string> = new Set([
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-export interface StartedLogin {
+interface StartedLogin {
   session: SessionAuth;
   token: IssuedToken;
+  refreshToken?: string;
+}
+
+/** What a password login answers: its first access token and, for API clients, a refresh token. */
+export interface LoginTokens extends IssuedToken {
+  refreshToken?: string;
 }
 
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger('Auth');
+
   constructor(
     private readonly users: UsersService,
     private readonly logins: LoginStore,
     private readonly throttle: LoginThrottle,
     private readonly metrics: MetricsService,
+    private readonly config: AppConfig,
   ) {}
 
   async register(username: string, password: string): Promise<PublicUser> {
     return toPublicUser(await this.users.register(username, password));
   }
 
-  /** Checks a password grant under the failed-login throttle of the account and the client address. */
-  async verifyCredentials(
+  /**
+   * A password-grant login: checks the credentials under the throttle, gives the request a
+   * fresh session, records the login bound to it with its first token, writes the session,
+   * then confirms the login still exists. A login ended meanwhile (logout-all, password
+   * change, disable) loses the session just written; any failure after the record undoes
+   * the login, so nothing is left half-written and no ended login is revived.
+   */
+  async login(
     grant: PasswordGrant,
-    address: string,
-  ): Promise<User> {
+    client: ClientInfo,
+    session: LoginSession,
+    options: { refreshToken: boolean } = { refreshToken: true },
+  ): Promise<LoginTokens> {
+    let started: StartedLogin;
     try {
-      return await this.underThrottle(grant.username, address, () =>
+      const user = await this.underThrottle(grant.username, client.ip, () =>
         this.users.verifyCredentials(grant.username, grant.password),
       );
+      const sessionId = await session.regenerate();
+      started = await this.recordLogin(
+        user,
+        sessionId,
+        client,
+        grantScope(grant.scope, user.roles),
+        options.refreshToken,
+      );
+      try {
+        await session.save(started.session);
+        await this.logins.confirmSession(
+          started.session.userId,
+          started.session.loginId,
+          sessionId,
+        );
+      } catch (err) {
+        await this.abandonLogin(started.session).catch(() => undefined);
+        throw err;
+      }
     } catch (err) {
       this.metrics.loginAttempted(failedLoginOutcome(err));
       throw err;
     }
+    this.metrics.loginAttempted('success');
+    return { ...started.token, refreshToken: started.refreshToken };
   }
 
   /**
-   * Runs a password check behind the failed-login throttle: refused at once while the
-   * account or address is cooling down; a wrong password counts against both.
+   * The refresh grant (RFC 6749 6), with rotation: a new access token and refresh token, the
+   * old one dead. A rotated token presented again after the grace window ends its whole login.
+   */
+  async refresh(grant: RefreshGrant): Promise<RefreshedTokens> {
+    const result = await this.logins.refresh(grant.refreshToken, grant.scope);
+    this.metrics.refreshed(result.outcome);
+    if (result.outcome === 'rotated' || result.outcome === 'grace') {
+      this.metrics.tokensIssued();
+      return result.tokens;
+    }
+    if (
+      result.outcome === 'reuse_detected' &&
+      result.userId &&
+      result.loginId
+    ) {
+      const revoked = await this.logins.end(result.userId, result.loginId);
+      this.metrics.tokensRevoked('refresh_reuse', revoked);
+      this.logger.warn(
+        `Security event: a rotated refresh token was used again; login ${result.loginId} ended`,
+      );
+    }
+    throw new DomainError(
+      'invalid_grant',
+      'The refresh token is unknown, expired or revoked',
+    );
+  }
+
+  /**
+   * Runs a password check under the login throttle: the attempt is reserved in the account's
+   * and the address's bucket first (refused at once while either cools down); a wrong
+   * password keeps it as a failure, anything else gives it back.
    */
   private async underThrottle<T>(
     username: string,
     address: string,
     check: () => Promise<T>,
   ): Promise<T> {
-    await this.throttle.check(username, address);
+    const reservation = await this.throttle.reserve(username, address);
+    let result: T;
     try {
-      const result = await check();
-      await this.throttle.recordSuccess(username);
-      return result;
+      result = await check();
     } catch (err) {
-      if (err instanceof DomainError && WRONG_PASSWORD_CODES.has(err.code)) {
-        await this.throttle.recordFailure(username, address);
-      }
+      const wrongPassword =
+        err instanceof DomainError && WRONG_PASSWORD_CODES.has(err.code);
+      await (
+        wrongPassword ? reservation.failed() : reservation.release()
+      ).catch(() => undefined);
       throw err;
     }
+    await reservation.release();
+    return result;
   }
 
   /**
    * Records a login for a verified user, bound to the freshly generated session id, and
    * issues its first access token. The login ends when the session id's deadline passes.
    */
-  async startLogin(
-    user: User,
-    sessionId: string,
-    client: ClientInfo,
-  ): Promise<StartedLogin> {
-    try {
-      const started = await this.recordLogin(user, sessionId, client);
-      this.metrics.loginAttempted('success');
-      return started;
-    } catch (err) {
-      this.metrics.loginAttempted(failedLoginOutcome(err));
-      throw err;
-    }
-  }
-
   private async recordLogin(
     user: User,
     sessionId: string,
     client: ClientInfo,
+    scope: Scope[],
+    withRefreshToken: boolean,
   ): Promise<StartedLogin> {
     const expiresAt = sessionDeadline(sessionId);
     if (expiresAt === null) throw new Error('session id without a deadline');
+    // A login lasts as long as its longest credential: the session, or the refresh tokens.
+    const loginExpiresAt = withRefreshToken
+      ? Math.max(
+          expiresAt,
+          Date.now() + this.config.refreshTokenAbsoluteSeconds * 1000,
+        )
+      : expiresAt;
     const loginId = await this.logins.create(
-      user.id,
+      user,
       client,
-      expiresAt,
-      SessionStore.key(sessionId),
+      loginExpiresAt,
+      sessionId,
+      scope,
     );
     const session: SessionAuth = {
       userId: user.id,
@@ -117,36 +189,36 @@ export class AuthService {
       expiresAt,
     };
     try {
-      const token = await this.logins.issueToken(session, expiresAt);
+      const token = await this.logins.issueToken(
+        { ...tokenFacts(session), scope },
+        loginExpiresAt,
+      );
+      const refreshToken = withRefreshToken
+        ? await this.logins.issueRefreshToken(user.id, loginId, loginExpiresAt)
+        : undefined;
       this.metrics.tokensIssued();
-      return { session, token };
+      return { session, token, refreshToken };
     } catch (err) {
       await this.logins.end(user.id, loginId).catch(() => undefined);
       throw err;
     }
   }
 
-  /**
-   * Checks, after the session is written, that its login was not ended meanwhile; if it was,
-   * deletes the session and fails, as a token issued into an ended login does.
-   */
-  async confirmLogin(session: SessionAuth, sessionId: string): Promise<void> {
-    await this.logins.confirmSession(
-      session.userId,
-      session.loginId,
-      SessionStore.key(sessionId),
-    );
-  }
-
   /** Undoes a login whose session could not be saved, so nothing is left half-written. */
-  async abandonLogin(session: SessionAuth): Promise<void> {
+  private async abandonLogin(session: SessionAuth): Promise<void> {
     const revoked = await this.logins.end(session.userId, session.loginId);
     this.metrics.tokensRevoked('login_abandoned', revoked);
   }
 
-  /** A further token for the login behind a session. */
-  async tokenForSession(session: SessionAuth): Promise<IssuedToken> {
-    const token = await this.logins.issueToken(session, session.expiresAt);
+  /** A further token for the login behind a session, with the requested scopes its roles allow. */
+  async tokenForSession(
+    session: SessionAuth,
+    scope?: Scope[],
+  ): Promise<IssuedToken> {
+    const token = await this.logins.issueToken(
+      { ...tokenFacts(session), scope: grantScope(scope, session.roles) },
+      session.expiresAt,
+    );
     this.metrics.tokensIssued();
     return token;
   }
@@ -159,6 +231,7 @@ export class AuthService {
       roles: session.roles,
       loginId: session.loginId,
       userCreatedAt: session.userCreatedAt,
+      scopes: scopesForRoles(session.roles),
       via: 'session',
     };
   }
@@ -169,7 +242,16 @@ export class AuthService {
     const record = await this.logins.findToken(accessToken);
     if (!record) return null;
     this.logins.markSeen(record.userId, record.loginId);
-    return { ...record, via: 'bearer' };
+    return {
+      userId: record.userId,
+      username: record.username,
+      roles: record.roles,
+      loginId: record.loginId,
+      userCreatedAt: record.userCreatedAt,
+      // Tokens issued before scopes existed carry none: they keep what their roles allow.
+      scopes: record.scope ?? scopesForRoles(record.roles),
+      via: 'bearer',
+    };
   }
 
   /** Ends the caller's login: its session and every token issued with it. */
@@ -237,4 +319,15 @@ export class AuthService {
     const ended = await this.logins.endAll(user.id, principal.loginId);
     this.metrics.tokensRevoked('password_change', ended.tokens);
   }
+}
+
+/** What every token of a session's login carries. */
+function tokenFacts(session: SessionAuth) {
+  return {
+    userId: session.userId,
+    username: session.username,
+    roles: session.roles,
+    loginId: session.loginId,
+    userCreatedAt: session.userCreatedAt,
+  };
 }

@@ -16,10 +16,13 @@ import type { Request } from 'express';
 import type { Role } from '../users/user.js';
 import { ErrorBody } from '../common/error-body.dto.js';
 import type { Principal } from './principal.js';
+import type { Scope } from './scopes.js';
 
 export const IS_PUBLIC = 'auth:public';
 export const SWAGGER_OAUTH2 = 'oauth2';
 export const SWAGGER_COOKIE = 'session';
+/** HTTP Basic for the resource servers of INTROSPECTION_CLIENTS. */
+export const SWAGGER_INTROSPECTION = 'introspection';
 
 /** Opts a route out of the global guard. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
@@ -27,13 +30,18 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
 /** Roles a route requires, on top of being logged in. */
 export const Roles = Reflector.createDecorator<Role[]>();
 
+/** The scope a bearer token needs for a route (a session has every scope its roles allow). */
+export const RequiredScope = Reflector.createDecorator<Scope>();
+
 /**
- * Marks a route as protected in the OpenAPI document (session cookie or OAuth2 bearer) and,
- * given roles, restricts it. The guard denies by default either way; this keeps docs and rules in one place.
+ * Marks a route as protected in the OpenAPI document (session cookie or OAuth2 bearer with
+ * the scope) and, given a scope or roles, restricts it. The guard denies by default either
+ * way; this keeps docs and rules in one place.
  */
-export function Authenticated(...roles: Role[]) {
+export function Authenticated(options: { scope?: Scope; roles?: Role[] } = {}) {
+  const { scope, roles = [] } = options;
   const decorators = [
-    ApiOAuth2([], SWAGGER_OAUTH2),
+    ApiOAuth2(scope ? [scope] : [], SWAGGER_OAUTH2),
     ApiCookieAuth(SWAGGER_COOKIE),
     ApiUnauthorizedResponse({
       description: 'No valid session or bearer token',
@@ -44,15 +52,23 @@ export function Authenticated(...roles: Role[]) {
       type: ErrorBody,
     }),
   ];
-  if (roles.length) {
+  if (scope) {
     decorators.push(
-      Roles(roles),
+      RequiredScope(scope),
+      ApiForbiddenResponse({
+        description: `A bearer token needs scope "${scope}"${roles.length ? `; requires role: ${roles.join(', ')}` : ''}`,
+        type: ErrorBody,
+      }),
+    );
+  } else if (roles.length) {
+    decorators.push(
       ApiForbiddenResponse({
         description: `Requires role: ${roles.join(', ')}`,
         type: ErrorBody,
       }),
     );
   }
+  if (roles.length) decorators.push(Roles(roles));
   return applyDecorators(...decorators);
 }
 

@@ -3,29 +3,27 @@ import type { Redis } from 'ioredis';
 import { DomainError } from '../common/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { redisKeys } from '../redis/redis-keys.js';
+import { runScript } from '../redis/redis-scripts.js';
 import { REDIS } from '../redis/redis.constants.js';
 
 const MAX_DELAY_MS = 15 * 60_000;
 
-/**
- * How long a bucket must wait before its next attempt: nothing for the first `free` failures,
- * then 1 s, 2 s, 4 s ... up to 15 minutes after the latest failure.
- */
-export function throttleDelayMs(
-  failures: number,
-  lastFailureAt: number,
-  free: number,
-  now: number,
-): number {
-  if (failures < free) return 0;
-  const delay = Math.min(1000 * 2 ** (failures - free), MAX_DELAY_MS);
-  return Math.max(0, lastFailureAt + delay - now);
+/** The attempt a caller holds until it knows whether the password was right. */
+export interface Reservation {
+  /** The password was wrong: the attempt stays counted and the wait runs from now. */
+  failed(): Promise<void>;
+  /** The password was right, or never checked: the attempt is given back. */
+  release(): Promise<void>;
 }
 
 /**
- * Failed-login counters in Redis, shared by every instance: one bucket per account (slows
- * guessing one password) and one per client address (slows spraying many accounts). An
- * attack on one account never touches another account's bucket.
+ * Login-attempt buckets in Redis, shared by every instance: one per account (slows guessing
+ * one password) and one per client address (slows spraying many accounts).
+ *
+ * An attempt is reserved in both buckets, each in one atomic step, before its password is
+ * checked: a bucket that has had its free attempts refuses further ones until a wait has
+ * passed, whatever number of them arrives at once and through however many instances. A
+ * wrong password keeps its reservation as a failure; a right one gives it back.
  */
 @Injectable()
 export class LoginThrottle {
@@ -34,64 +32,61 @@ export class LoginThrottle {
     private readonly config: AppConfig,
   ) {}
 
-  /** Throws `too_many_attempts` with the wait when either bucket is cooling down. */
-  async check(username: string, address: string): Promise<void> {
-    const [account, client] = await Promise.all([
-      this.redis.hmget(
-        redisKeys.loginFailuresOfAccount(username),
-        'count',
-        'last',
-      ),
-      this.redis.hmget(
-        redisKeys.loginFailuresOfAddress(address),
-        'count',
-        'last',
-      ),
-    ]);
-    const now = Date.now();
-    const wait = Math.max(
-      throttleDelayMs(
-        Number(account[0] ?? 0),
-        Number(account[1] ?? 0),
-        this.config.loginFreeFailuresPerAccount,
-        now,
-      ),
-      throttleDelayMs(
-        Number(client[0] ?? 0),
-        Number(client[1] ?? 0),
-        this.config.loginFreeFailuresPerAddress,
-        now,
-      ),
+  /** Reserves an attempt in both buckets, or throws `too_many_attempts` with the wait. */
+  async reserve(username: string, address: string): Promise<Reservation> {
+    const account = redisKeys.loginFailuresOfAccount(username);
+    const client = redisKeys.loginFailuresOfAddress(address);
+    await this.take(account, this.config.loginFreeFailuresPerAccount);
+    try {
+      await this.take(client, this.config.loginFreeFailuresPerAddress);
+    } catch (err) {
+      await this.refund(account).catch(() => undefined);
+      throw err;
+    }
+    return {
+      failed: async () => {
+        const now = Date.now();
+        await Promise.all(
+          [account, client].map((bucket) =>
+            runScript(
+              this.redis,
+              'recordFailure',
+              [bucket],
+              now,
+              this.windowMs,
+            ),
+          ),
+        );
+      },
+      release: async () => {
+        await Promise.all([this.refund(account), this.refund(client)]);
+      },
+    };
+  }
+
+  private get windowMs(): number {
+    return this.config.loginFailureWindowSeconds * 1000;
+  }
+
+  private async take(bucket: string, free: number): Promise<void> {
+    const wait = await runScript(
+      this.redis,
+      'reserveAttempt',
+      [bucket],
+      free,
+      Date.now(),
+      this.windowMs,
+      MAX_DELAY_MS,
     );
-    if (wait > 0) {
+    if (wait > 0)
       throw new DomainError(
         'too_many_attempts',
         'Too many failed logins; retry later',
-        {
-          retryAfterSeconds: Math.ceil(wait / 1000),
-        },
+        { retryAfterSeconds: Math.ceil(wait / 1000) },
       );
-    }
   }
 
-  async recordFailure(username: string, address: string): Promise<void> {
-    const now = Date.now();
-    const windowMs = this.config.loginFailureWindowSeconds * 1000;
-    const multi = this.redis.multi();
-    for (const key of [
-      redisKeys.loginFailuresOfAccount(username),
-      redisKeys.loginFailuresOfAddress(address),
-    ]) {
-      multi
-        .hincrby(key, 'count', 1)
-        .hset(key, 'last', now)
-        .pexpire(key, windowMs);
-    }
-    await multi.exec();
-  }
-
-  /** A success clears the account's bucket; the address keeps its count, so spraying stays slow. */
-  async recordSuccess(username: string): Promise<void> {
-    await this.redis.del(redisKeys.loginFailuresOfAccount(username));
+  private refund(bucket: string): Promise<void> {
+    return runScript(this.redis, 'refundAttempt', [bucket]);
   }
 }

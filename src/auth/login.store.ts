@@ -5,52 +5,61 @@ import { DomainError } from '../common/domain-error.js';
 import { hashSecret } from '../common/secret-hash.js';
 import { AppConfig } from '../config/app-config.js';
 import { redisKeys } from '../redis/redis-keys.js';
+import { runScript } from '../redis/redis-scripts.js';
 import { REDIS } from '../redis/redis.constants.js';
+import { SessionStore } from '../session/session.store.js';
 import type { Role } from '../users/user.js';
-import type { ClientInfo, LoginRecord, TokenRecord } from './principal.js';
+import type {
+  ClientInfo,
+  LoginRecord,
+  LoginUser,
+  TokenRecord,
+} from './principal.js';
+import {
+  openSuccessor,
+  sealSuccessor,
+  type SuccessorPair,
+} from './refresh-grace.js';
+import { formatScope, narrowScope, type Scope } from './scopes.js';
 
+/** The login record's field naming its session, by the session store's reference. */
 const SESSION_FIELD = 'sid';
 const TOKEN_FIELD_PREFIX = 'tok:';
-const TOKEN_KEY = redisKeys.token('');
+/** Fields naming every refresh token the login issued; field `rt` holds the current one's hash. */
+const REFRESH_FIELD_PREFIX = 'rt:';
+const CURRENT_REFRESH_FIELD = 'rt';
 /** A login's last-seen time is written at most this often, per login and instance. */
 const LAST_SEEN_INTERVAL_MS = 60_000;
 const LAST_SEEN_CACHE_LIMIT = 10_000;
 
-// The scripts below touch only keys of one user, which share the `{u:<userId>}` hash tag.
-
-/**
- * Writes a login record expiring at its deadline and adds it to the user's index, which lives
- * as long as the user's longest login. ARGV: deadline, login id, then field/value pairs.
- */
-const CREATE_LOGIN = `
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
-redis.call('PEXPIREAT', KEYS[2], ARGV[1])
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[1], last[2])
-return 1`;
-
-/** Updates a live login's last-seen time; never recreates an ended login's hash. */
-const MARK_SEEN = `
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[1]) end
-return 0`;
-
-/** Names a token on a login that still exists; never recreates an ended login's hash. */
-const ADD_TOKEN = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1`;
-
-/** Reads and deletes a login record and drops it from the index, in one step. */
-const TAKE_LOGIN = `
-local fields = redis.call('HGETALL', KEYS[1])
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-return fields`;
-
 export interface IssuedToken {
   accessToken: string;
   expiresIn: number;
+  /** The access token's scopes. */
+  scope: Scope[];
+}
+
+export interface RefreshedTokens {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  scope: string;
+}
+
+/** How a refresh went; `rotated` and `grace` carry the answer. */
+export type RefreshOutcome =
+  | { outcome: 'rotated' | 'grace'; tokens: RefreshedTokens }
+  | {
+      outcome: 'reuse_detected' | 'expired' | 'invalid';
+      userId?: string;
+      loginId?: string;
+    };
+
+export interface RefreshRecord {
+  userId: string;
+  loginId: string;
+  issuedAt: number;
+  expiresAt: number;
 }
 
 export interface EndedLogins {
@@ -59,9 +68,21 @@ export interface EndedLogins {
 }
 
 /**
- * A login is one sign-in: a hash under `{u:<userId>}` that names its session (by id hash)
- * and its tokens (by token hash), indexed per user by absolute expiry. Ending a login deletes
- * the session and token keys it names, so checking a credential stays a single lookup.
+ * What a login record names: its access and refresh tokens (keys of this store) and its
+ * session (the session store's).
+ */
+interface Credentials {
+  tokenKeys: string[];
+  refreshKeys: string[];
+  currentRefreshKey?: string;
+  sessionRef?: string;
+}
+
+/**
+ * A login is one sign-in: a hash under `{u:<userId>}` that names its session (by the session
+ * store's reference) and its tokens (by token hash), indexed per user by absolute expiry.
+ * Ending a login deletes the tokens it names and asks the session store to delete its
+ * session, so checking a credential stays a single lookup.
  */
 @Injectable()
 export class LoginStore {
@@ -70,13 +91,19 @@ export class LoginStore {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: AppConfig,
+    private readonly sessions: SessionStore,
   ) {}
 
+  /**
+   * Records a login bound to the session `sessionId`, ending at `expiresAt`, with the scopes
+   * it was granted and the user facts its tokens carry; returns its id.
+   */
   async create(
-    userId: string,
+    user: LoginUser,
     client: ClientInfo,
     expiresAt: number,
-    sessionKey: string,
+    sessionId: string,
+    scope: Scope[],
   ): Promise<string> {
     const loginId = randomBytes(16).toString('base64url');
     const now = new Date().toISOString();
@@ -87,16 +114,19 @@ export class LoginStore {
       expiresAt: new Date(expiresAt).toISOString(),
       userAgent: client.userAgent.slice(0, 256),
       ip: client.ip,
-      [SESSION_FIELD]: sessionKey,
+      scope: formatScope(scope),
+      username: user.username,
+      roles: JSON.stringify(user.roles),
+      userCreatedAt: user.createdAt,
+      [SESSION_FIELD]: this.sessions.refOf(sessionId),
     };
-    await this.redis.eval(
-      CREATE_LOGIN,
-      2,
-      redisKeys.logins(userId),
-      redisKeys.login(userId, loginId),
+    await runScript(
+      this.redis,
+      'createLogin',
+      [user.id, loginId],
       expiresAt,
       loginId,
-      ...Object.entries(fields).flat(),
+      fields,
     );
     return loginId;
   }
@@ -106,7 +136,7 @@ export class LoginStore {
    * whichever is first (an absolute PXAT, so it never outlives the login by a millisecond).
    */
   async issueToken(
-    record: TokenRecord,
+    facts: Omit<TokenRecord, 'issuedAt' | 'expiresAt'>,
     loginExpiresAt: number,
   ): Promise<IssuedToken> {
     const now = Date.now();
@@ -115,26 +145,228 @@ export class LoginStore {
       loginExpiresAt,
     );
     if (expiresAt <= now) throw loginEnded();
+    const record: TokenRecord = { ...facts, issuedAt: now, expiresAt };
     const accessToken = randomBytes(32).toString('base64url');
     const tokenHash = hashSecret(accessToken);
     const loginKey = redisKeys.login(record.userId, record.loginId);
     const tokenKey = redisKeys.token(tokenHash);
     // Record the token on its login first: a token the login does not name could not be revoked.
-    const added = await this.redis.eval(
-      ADD_TOKEN,
-      1,
-      loginKey,
+    const named = await runScript(
+      this.redis,
+      'nameOnLogin',
+      [record.userId, record.loginId],
       `${TOKEN_FIELD_PREFIX}${tokenHash}`,
       expiresAt,
     );
-    if (added !== 1) throw loginEnded();
+    if (!named) throw loginEnded();
     await this.redis.set(tokenKey, JSON.stringify(record), 'PXAT', expiresAt);
     // A login ended meanwhile may have deleted the token key before it was written.
     if ((await this.redis.exists(loginKey)) === 0) {
       await this.redis.del(tokenKey);
       throw loginEnded();
     }
-    return { accessToken, expiresIn: Math.floor((expiresAt - now) / 1000) };
+    return {
+      accessToken,
+      expiresIn: Math.floor((expiresAt - now) / 1000),
+      scope: record.scope,
+    };
+  }
+
+  /**
+   * Issues the first refresh token of a live login: 256 random bits, stored as SHA-256, ending
+   * after the idle timeout or at the login's end, whichever is first.
+   */
+  async issueRefreshToken(
+    userId: string,
+    loginId: string,
+    loginExpiresAt: number,
+  ): Promise<string> {
+    const refreshToken = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    const expiresAt = this.refreshExpiry(now, loginExpiresAt);
+    const hash = hashSecret(refreshToken);
+    if (
+      !(await runScript(
+        this.redis,
+        'nameRefresh',
+        [userId, loginId],
+        hash,
+        expiresAt,
+      ))
+    )
+      throw loginEnded();
+    await this.writeRefresh(hash, {
+      userId,
+      loginId,
+      issuedAt: now,
+      expiresAt,
+    });
+    if (!(await this.exists(userId, loginId))) {
+      await this.redis.del(redisKeys.refreshToken(hash));
+      throw loginEnded();
+    }
+    return refreshToken;
+  }
+
+  private refreshExpiry(now: number, loginExpiresAt: number): number {
+    return Math.min(
+      now + this.config.refreshTokenIdleSeconds * 1000,
+      loginExpiresAt,
+    );
+  }
+
+  private async writeRefresh(
+    hash: string,
+    record: RefreshRecord,
+  ): Promise<void> {
+    await this.redis.set(
+      redisKeys.refreshToken(hash),
+      JSON.stringify(record),
+      'PXAT',
+      record.expiresAt,
+    );
+  }
+
+  /** The refresh token's record when it is still stored (current or rotated), else null. */
+  async findRefresh(refreshToken: string): Promise<RefreshRecord | null> {
+    const raw = await this.redis.get(
+      redisKeys.refreshToken(hashSecret(refreshToken)),
+    );
+    return raw ? (JSON.parse(raw) as RefreshRecord) : null;
+  }
+
+  /** A live login's granted scope, username and current refresh token hash; null when it has ended. */
+  async loginFacts(
+    userId: string,
+    loginId: string,
+  ): Promise<{ scope: string; username: string; refreshHash?: string } | null> {
+    const [id, scope, username, refreshHash] = await this.redis.hmget(
+      redisKeys.login(userId, loginId),
+      'id',
+      'scope',
+      'username',
+      CURRENT_REFRESH_FIELD,
+    );
+    if (!id) return null;
+    return {
+      scope: scope ?? '',
+      username: username ?? '',
+      refreshHash: refreshHash ?? undefined,
+    };
+  }
+
+  /**
+   * Rotates a refresh token (RFC 6749 6): a new access token and a new refresh token, and the
+   * presented one stops working. The access token may narrow the login's scope, never widen
+   * it. The rotated token presented again within the grace window gets the same pair back;
+   * later, or any older token of the login, is a reuse, and the caller ends the login.
+   */
+  async refresh(
+    refreshToken: string,
+    requested: Scope[] | undefined,
+  ): Promise<RefreshOutcome> {
+    const record = await this.findRefresh(refreshToken);
+    if (!record) return { outcome: 'invalid' };
+    const { userId, loginId } = record;
+    const fields = await this.redis.hgetall(redisKeys.login(userId, loginId));
+    if (!fields.id) return { outcome: 'expired', loginId };
+    const granted = (fields.scope ?? '').split(' ').filter(Boolean) as Scope[];
+    const scope = narrowScope(requested, granted);
+    const now = Date.now();
+    const loginExpiresAt = Date.parse(fields.expiresAt);
+    const accessExpiresAt = Math.min(
+      now + this.config.tokenTtlSeconds * 1000,
+      loginExpiresAt,
+    );
+    const nextExpiresAt = this.refreshExpiry(now, loginExpiresAt);
+    if (accessExpiresAt <= now) return { outcome: 'expired', loginId };
+    const pair: SuccessorPair = {
+      accessToken: randomBytes(32).toString('base64url'),
+      accessExpiresAt,
+      refreshToken: randomBytes(32).toString('base64url'),
+      scope: formatScope(scope),
+    };
+    const accessHash = hashSecret(pair.accessToken);
+    const nextHash = hashSecret(pair.refreshToken);
+    const rotation = await runScript(
+      this.redis,
+      'rotateRefresh',
+      [userId, loginId],
+      {
+        presented: hashSecret(refreshToken),
+        next: nextHash,
+        nextExpiresAt,
+        accessField: `${TOKEN_FIELD_PREFIX}${accessHash}`,
+        accessExpiresAt,
+        graceMs: this.config.refreshReuseGraceSeconds * 1000,
+        blob: sealSuccessor(pair, refreshToken, loginId),
+      },
+    );
+    switch (rotation.outcome) {
+      case 'rotated':
+        break;
+      case 'grace': {
+        const earlier = openSuccessor(
+          rotation.blob ?? '',
+          refreshToken,
+          loginId,
+        );
+        if (!earlier) return { outcome: 'invalid', loginId };
+        return { outcome: 'grace', tokens: answerOf(earlier, now) };
+      }
+      case 'reuse':
+        return { outcome: 'reuse_detected', userId, loginId };
+      case 'ended':
+        return { outcome: 'expired', loginId };
+      default:
+        return { outcome: 'invalid', loginId };
+    }
+    const token: TokenRecord = {
+      userId,
+      loginId,
+      username: fields.username,
+      roles: JSON.parse(fields.roles ?? '[]') as Role[],
+      userCreatedAt: fields.userCreatedAt,
+      scope,
+      issuedAt: now,
+      expiresAt: accessExpiresAt,
+    };
+    await Promise.all([
+      this.redis.set(
+        redisKeys.token(accessHash),
+        JSON.stringify(token),
+        'PXAT',
+        accessExpiresAt,
+      ),
+      this.writeRefresh(nextHash, {
+        userId,
+        loginId,
+        issuedAt: now,
+        expiresAt: nextExpiresAt,
+      }),
+    ]);
+    // A login ended meanwhile may have deleted the keys before they were written.
+    if (!(await this.exists(userId, loginId))) {
+      await Promise.all([
+        this.redis.del(redisKeys.token(accessHash)),
+        this.redis.del(redisKeys.refreshToken(nextHash)),
+      ]);
+      return { outcome: 'expired', loginId };
+    }
+    return { outcome: 'rotated', tokens: answerOf(pair, now) };
+  }
+
+  /** Revokes one access token (RFC 7009): its key and its name on the login. */
+  async revokeToken(accessToken: string): Promise<boolean> {
+    const hash = hashSecret(accessToken);
+    const record = await this.findToken(accessToken);
+    const deleted = await this.redis.del(redisKeys.token(hash));
+    if (record)
+      await this.redis.hdel(
+        redisKeys.login(record.userId, record.loginId),
+        `${TOKEN_FIELD_PREFIX}${hash}`,
+      );
+    return deleted === 1;
   }
 
   async findToken(accessToken: string): Promise<TokenRecord | null> {
@@ -150,14 +382,12 @@ export class LoginStore {
     if (this.lastSeenWritten.size >= LAST_SEEN_CACHE_LIMIT)
       this.lastSeenWritten.clear();
     this.lastSeenWritten.set(loginId, now);
-    this.redis
-      .eval(
-        MARK_SEEN,
-        1,
-        redisKeys.login(userId, loginId),
-        new Date(now).toISOString(),
-      )
-      .catch(() => undefined);
+    runScript(
+      this.redis,
+      'markSeen',
+      [userId, loginId],
+      new Date(now).toISOString(),
+    ).catch(() => undefined);
   }
 
   /** Live logins of a user, newest first. Logins whose session and tokens have all lapsed are pruned. */
@@ -168,17 +398,8 @@ export class LoginStore {
     const logins = await this.readAll(userId, ids);
     const live: LoginRecord[] = [];
     const dead: string[] = [];
-    // One EXISTS per key, each on its own: sessions and tokens sit in different hash slots,
-    // and a Redis Cluster refuses a pipeline (or EXISTS a b) that spans slots.
     const alive = await Promise.all(
-      logins.map(async (login) => {
-        const found = await Promise.all(
-          this.credentialKeys(login.fields).map((key) =>
-            this.redis.exists(key),
-          ),
-        );
-        return found.some((n) => n === 1);
-      }),
+      logins.map((login) => this.anyAlive(credentialsOf(login.fields))),
     );
     logins.forEach((login, i) => {
       if (alive[i]) live.push(toLoginRecord(login.fields));
@@ -188,14 +409,30 @@ export class LoginStore {
     return live.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
-  /** Deletes a session just written for a login that has ended meanwhile, and fails. */
+  /**
+   * One EXISTS per credential, each on its own: sessions and tokens sit in different hash
+   * slots, and a Redis Cluster refuses a pipeline (or EXISTS a b) that spans slots.
+   */
+  private async anyAlive(credentials: Credentials): Promise<boolean> {
+    const keys = [...credentials.tokenKeys];
+    if (credentials.currentRefreshKey) keys.push(credentials.currentRefreshKey);
+    const found = await Promise.all([
+      ...keys.map(async (key) => (await this.redis.exists(key)) === 1),
+      ...(credentials.sessionRef
+        ? [this.sessions.existsByRef(credentials.sessionRef)]
+        : []),
+    ]);
+    return found.some(Boolean);
+  }
+
+  /** Deletes the session just written for a login that has ended meanwhile, and fails. */
   async confirmSession(
     userId: string,
     loginId: string,
-    sessionKey: string,
+    sessionId: string,
   ): Promise<void> {
     if (await this.exists(userId, loginId)) return;
-    await this.redis.del(sessionKey);
+    await this.sessions.destroyByRef(this.sessions.refOf(sessionId));
     throw loginEnded();
   }
 
@@ -209,23 +446,18 @@ export class LoginStore {
    * and its credentials are deleted once more. Returns how many live tokens it revoked.
    */
   async end(userId: string, loginId: string): Promise<number> {
-    const key = redisKeys.login(userId, loginId);
-    const fields = await this.redis.hgetall(key);
-    const credentials = this.credentialKeys(fields);
-    const revoked = await this.deleteKeys(credentials);
-    const taken = (await this.redis.eval(
-      TAKE_LOGIN,
-      2,
-      key,
-      redisKeys.logins(userId),
+    const fields = await this.redis.hgetall(redisKeys.login(userId, loginId));
+    const revoked = await this.deleteCredentials(credentialsOf(fields));
+    const taken = await runScript(
+      this.redis,
+      'takeLogin',
+      [userId, loginId],
       loginId,
-    )) as string[];
-    // Every key the record named at the end, again: a token named meanwhile, or a session
-    // that a login still in progress wrote after the first pass (it checks the record after
-    // writing, and this pass comes after the record is gone). Keys already gone count nothing.
-    const lateRevoked = await this.deleteKeys(
-      this.credentialKeys(pairs(taken)),
     );
+    // Every credential the record named at the end, again: a token named meanwhile, or a
+    // session that a login still in progress wrote after the first pass (it checks the record
+    // after writing, and this pass comes after the record is gone). Those already gone count nothing.
+    const lateRevoked = await this.deleteCredentials(credentialsOf(taken));
     this.lastSeenWritten.delete(loginId);
     return revoked + lateRevoked;
   }
@@ -233,12 +465,17 @@ export class LoginStore {
   /**
    * One DEL per key, each on its own: sessions and tokens live in other hash slots than the
    * login and each other, and a Redis Cluster refuses a pipeline (or DEL a b) across slots.
-   * Returns how many of the keys were live tokens.
+   * Returns how many live tokens were deleted.
    */
-  private async deleteKeys(keys: string[]): Promise<number> {
-    const deleted = await Promise.all(keys.map((k) => this.redis.del(k)));
-    return keys.filter((k, i) => deleted[i] === 1 && k.startsWith(TOKEN_KEY))
-      .length;
+  private async deleteCredentials(credentials: Credentials): Promise<number> {
+    const [deleted] = await Promise.all([
+      Promise.all(credentials.tokenKeys.map((key) => this.redis.del(key))),
+      Promise.all(credentials.refreshKeys.map((key) => this.redis.del(key))),
+      credentials.sessionRef
+        ? this.sessions.destroyByRef(credentials.sessionRef)
+        : undefined,
+    ]);
+    return deleted.filter((n) => n === 1).length;
   }
 
   /** Ends every login of a user but `keepLoginId`: how many logins, and how many live tokens. */
@@ -255,26 +492,39 @@ export class LoginStore {
   }
 
   /**
-   * Rewrites the roles held in a user's live sessions and tokens, keeping their TTLs. One
-   * GET and one SET per key, never batched: the keys sit in different hash slots.
+   * Rewrites the roles held in a user's live tokens, keeping their TTLs, and asks the session
+   * store to do the same for their sessions. One GET and one SET per key, never batched: the
+   * keys sit in different hash slots.
    */
   async updateRoles(userId: string, roles: Role[]): Promise<void> {
     const ids = await this.redis.zrange(redisKeys.logins(userId), 0, -1);
     const logins = await this.readAll(userId, ids);
-    const keys = logins.flatMap((login) => this.credentialKeys(login.fields));
     await Promise.all(
-      keys.map(async (key) => {
-        const raw = await this.redis.get(key);
-        if (!raw) return;
-        const value = JSON.parse(raw) as {
-          roles?: Role[];
-          auth?: { roles: Role[] };
-        };
-        if (value.auth) value.auth.roles = roles;
-        else value.roles = roles;
-        await this.redis.set(key, JSON.stringify(value), 'KEEPTTL', 'XX');
+      logins.flatMap((login) => {
+        const { tokenKeys, sessionRef } = credentialsOf(login.fields);
+        return [
+          // What tokens minted by a later refresh carry; never recreates an ended login.
+          runScript(
+            this.redis,
+            'nameOnLogin',
+            [userId, login.id],
+            'roles',
+            JSON.stringify(roles),
+          ),
+          ...tokenKeys.map((key) => this.rewriteTokenRoles(key, roles)),
+          ...(sessionRef
+            ? [this.sessions.rewriteRoles(sessionRef, roles)]
+            : []),
+        ];
       }),
     );
+  }
+
+  private async rewriteTokenRoles(key: string, roles: Role[]): Promise<void> {
+    const raw = await this.redis.get(key);
+    if (!raw) return;
+    const record = { ...(JSON.parse(raw) as TokenRecord), roles };
+    await this.redis.set(key, JSON.stringify(record), 'KEEPTTL', 'XX');
   }
 
   private async readAll(
@@ -293,25 +543,34 @@ export class LoginStore {
       }))
       .filter((login) => Object.keys(login.fields).length > 0);
   }
+}
 
-  private credentialKeys(fields: Record<string, string>): string[] {
-    const keys = Object.keys(fields)
+function credentialsOf(fields: Record<string, string>): Credentials {
+  const names = Object.keys(fields);
+  const current = fields[CURRENT_REFRESH_FIELD];
+  return {
+    tokenKeys: names
       .filter((f) => f.startsWith(TOKEN_FIELD_PREFIX))
-      .map((f) => redisKeys.token(f.slice(TOKEN_FIELD_PREFIX.length)));
-    if (fields[SESSION_FIELD]) keys.push(fields[SESSION_FIELD]);
-    return keys;
-  }
+      .map((f) => redisKeys.token(f.slice(TOKEN_FIELD_PREFIX.length))),
+    refreshKeys: names
+      .filter((f) => f.startsWith(REFRESH_FIELD_PREFIX))
+      .map((f) => redisKeys.refreshToken(f.slice(REFRESH_FIELD_PREFIX.length))),
+    currentRefreshKey: current ? redisKeys.refreshToken(current) : undefined,
+    sessionRef: fields[SESSION_FIELD] || undefined,
+  };
+}
+
+function answerOf(pair: SuccessorPair, now: number): RefreshedTokens {
+  return {
+    accessToken: pair.accessToken,
+    expiresIn: Math.max(0, Math.floor((pair.accessExpiresAt - now) / 1000)),
+    refreshToken: pair.refreshToken,
+    scope: pair.scope,
+  };
 }
 
 function loginEnded(): DomainError {
   return new DomainError('unauthenticated', 'The login has ended');
-}
-
-/** HGETALL's flat `[field, value, ...]` reply, as an object. */
-function pairs(flat: string[]): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-  return fields;
 }
 
 function toLoginRecord(fields: Record<string, string>): LoginRecord {
@@ -322,5 +581,6 @@ function toLoginRecord(fields: Record<string, string>): LoginRecord {
     expiresAt: fields.expiresAt,
     userAgent: fields.userAgent,
     ip: fields.ip,
+    scope: fields.scope ?? '',
   };
 }

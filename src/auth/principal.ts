@@ -1,4 +1,5 @@
 import type { Role } from '../users/user.js';
+import type { Scope } from './scopes.js';
 
 /** Who is calling, and through which credential. */
 export interface Principal {
@@ -8,6 +9,8 @@ export interface Principal {
   loginId: string;
   /** When the account was created; immutable, so it can be carried by the credential. */
   userCreatedAt: string;
+  /** What the credential may be used for: a session has every scope its roles allow. */
+  scopes: Scope[];
   via: 'session' | 'bearer';
 }
 
@@ -21,6 +24,18 @@ export interface TokenRecord {
   roles: Role[];
   loginId: string;
   userCreatedAt: string;
+  scope: Scope[];
+  /** Epoch ms, for introspection. */
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** Who a login is for: what its tokens carry, so minting one needs no account lookup. */
+export interface LoginUser {
+  id: string;
+  username: string;
+  roles: Role[];
+  createdAt: string;
 }
 
 export interface ClientInfo {
@@ -35,4 +50,6 @@ export interface LoginRecord {
   expiresAt: string;
   userAgent: string;
   ip: string;
+  /** The scopes granted at login, space-separated. */
+  scope: string;
 }

@@ -1,10 +1,17 @@
 import { DomainError } from '../common/domain-error.js';
-import { parsePasswordGrant } from './token-request.js';
+import { parseTokenRequest, type PasswordGrant } from './token-request.js';
+
+/** The password grant a body is read as; fails for any other grant. */
+function parsePasswordGrant(body: unknown): PasswordGrant {
+  const request = parseTokenRequest(body);
+  if (request.grant !== 'password') throw new Error(`read as ${request.grant}`);
+  return request;
+}
 
 /** The DomainError code parsePasswordGrant throws for `body`; fails when it throws none. */
 function errorCode(body: unknown): string {
   try {
-    parsePasswordGrant(body);
+    parseTokenRequest(body);
   } catch (err) {
     if (err instanceof DomainError) return err.code;
     throw err;
@@ -20,31 +27,68 @@ describe('parsePasswordGrant', () => {
         username: 'alice',
         password: 'secret pass',
       }),
-    ).toEqual({ username: 'alice', password: 'secret pass' });
+    ).toEqual({
+      grant: 'password',
+      username: 'alice',
+      password: 'secret pass',
+    });
   });
 
   it('treats an omitted or empty grant_type as the password grant', () => {
     expect(parsePasswordGrant({ username: 'alice', password: 'pw' })).toEqual({
+      grant: 'password',
       username: 'alice',
       password: 'pw',
     });
     expect(
       parsePasswordGrant({ grant_type: '', username: 'alice', password: 'pw' }),
-    ).toEqual({ username: 'alice', password: 'pw' });
+    ).toEqual({ grant: 'password', username: 'alice', password: 'pw' });
   });
 
-  it('accepts and ignores scope, client_id, client_secret and unknown parameters', () => {
+  it('reads scope and ignores client_id, client_secret and unknown parameters', () => {
     expect(
       parsePasswordGrant({
         grant_type: 'password',
         username: 'alice',
         password: 'pw',
-        scope: 'a b',
+        scope: 'profile  logins profile',
         client_id: 'ui',
         client_secret: 's',
         extra: 'x',
       }),
-    ).toEqual({ username: 'alice', password: 'pw' });
+    ).toEqual({
+      grant: 'password',
+      username: 'alice',
+      password: 'pw',
+      scope: ['profile', 'logins'],
+    });
+  });
+
+  it('refuses an unknown scope name as invalid_scope', () => {
+    expect(
+      errorCode({ username: 'alice', password: 'pw', scope: 'profile write' }),
+    ).toBe('invalid_scope');
+    expect(
+      errorCode({ username: 'alice', password: 'pw', scope: 'toString' }),
+    ).toBe('invalid_scope');
+  });
+
+  it('reads a refresh grant, with an optional narrower scope', () => {
+    expect(
+      parseTokenRequest({ grant_type: 'refresh_token', refresh_token: 'r' }),
+    ).toEqual({ grant: 'refresh_token', refreshToken: 'r' });
+    expect(
+      parseTokenRequest({
+        grant_type: 'refresh_token',
+        refresh_token: 'r',
+        scope: 'profile',
+      }),
+    ).toEqual({
+      grant: 'refresh_token',
+      refreshToken: 'r',
+      scope: ['profile'],
+    });
+    expect(errorCode({ grant_type: 'refresh_token' })).toBe('invalid_request');
   });
 
   it('returns only username and password, never other fields', () => {
@@ -53,7 +97,12 @@ describe('parsePasswordGrant', () => {
       password: 'pw',
       roles: 'admin',
     });
-    expect(Object.keys(grant).sort()).toEqual(['password', 'username']);
+    expect(Object.keys(grant).sort()).toEqual([
+      'grant',
+      'password',
+      'scope',
+      'username',
+    ]);
   });
 
   it('keeps the password exactly as sent, spaces included', () => {
@@ -66,7 +115,6 @@ describe('parsePasswordGrant', () => {
   it.each([
     ['client_credentials'],
     ['authorization_code'],
-    ['refresh_token'],
     ['Password'],
     ['password '],
   ])('refuses grant_type=%p as unsupported_grant_type', (grantType) => {

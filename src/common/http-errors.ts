@@ -14,6 +14,7 @@ export const HTTP_ERRORS: Record<DomainErrorCode, HttpMapping> = {
   invalid_request: { status: 400, oauth: true },
   unsupported_grant_type: { status: 400, oauth: true },
   invalid_grant: { status: 400, oauth: true },
+  invalid_scope: { status: 400, oauth: true },
   wrong_password: { status: 400 },
   validation_failed: { status: 400 },
   username_taken: { status: 409 },
@@ -22,9 +23,18 @@ export const HTTP_ERRORS: Record<DomainErrorCode, HttpMapping> = {
     status: 401,
     challenge: `Bearer realm="${AUTH_REALM}", error="invalid_token"`,
   },
+  malformed_bearer: {
+    status: 400,
+    challenge: `Bearer realm="${AUTH_REALM}", error="invalid_request"`,
+  },
   forbidden: { status: 403 },
+  insufficient_scope: {
+    status: 403,
+    challenge: `Bearer realm="${AUTH_REALM}", error="insufficient_scope"`,
+  },
   cross_site_request: { status: 403 },
   not_found: { status: 404 },
   too_many_attempts: { status: 429 },
   store_unavailable: { status: 503 },
+  database_unavailable: { status: 503 },
 };

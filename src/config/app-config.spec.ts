@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from './app-config.js';
 
 const SECRET = 'a-session-secret-of-at-least-32-chars!';
 const OTHER_SECRET = 'another-session-secret-of-32-chars-plus';
+const DATABASE_URL = 'postgres://auth@postgres:5432/auth';
 
 /** The ConfigError that loadConfig throws for `env`; fails the test when it throws none. */
 function configError(env: Record<string, string | undefined>): ConfigError {
@@ -45,7 +46,7 @@ describe('loadConfig', () => {
     });
 
     it('warns about the embedded store when REDIS_URL is unset in development', () => {
-      const config = loadConfig({ SESSION_SECRET: SECRET });
+      const config = loadConfig({ SESSION_SECRET: SECRET, DATABASE_URL });
       expect(config.redisUrl).toBeUndefined();
       expect(config.warnings).toHaveLength(1);
       expect(config.warnings[0]).toContain('REDIS_URL');
@@ -55,6 +56,7 @@ describe('loadConfig', () => {
       const config = loadConfig({
         REDIS_URL: 'redis://127.0.0.1:6379/0',
         SESSION_SECRET: SECRET,
+        DATABASE_URL,
       });
       expect(config.warnings).toEqual([]);
     });
@@ -87,6 +89,7 @@ describe('loadConfig', () => {
         NODE_ENV: 'production',
         PORT: '8080',
         REDIS_URL: 'rediss://user:pw@redis.example.com:6380/2',
+        DATABASE_URL,
         SESSION_SECRET: SECRET,
         SESSION_COOKIE_NAME: '__sid.v2',
         SESSION_IDLE_SECONDS: '60',
@@ -239,6 +242,7 @@ describe('loadConfig', () => {
     const complete = {
       NODE_ENV: 'production',
       REDIS_URL: 'redis://redis:6379/0',
+      DATABASE_URL,
       SESSION_SECRET: SECRET,
     };
 
@@ -255,6 +259,12 @@ describe('loadConfig', () => {
       expect(configError({ ...complete, REDIS_URL: '' }).variable).toBe(
         'REDIS_URL',
       );
+    });
+
+    it('requires DATABASE_URL: no embedded PGlite in production', () => {
+      const error = configError({ ...complete, DATABASE_URL: undefined });
+      expect(error.variable).toBe('DATABASE_URL');
+      expect(error.message).toContain('NODE_ENV=production');
     });
 
     it('requires SESSION_SECRET: no random secret in production', () => {
@@ -295,6 +305,7 @@ describe('loadConfig: REDIS_CLUSTER_NODES', () => {
   it('uses a cluster instead of the embedded store, without the embedded-store warning', () => {
     const config = loadConfig({
       SESSION_SECRET: SECRET,
+      DATABASE_URL,
       REDIS_CLUSTER_NODES: 'redis-1:7000',
     });
     expect(config.warnings).toEqual([]);
@@ -344,6 +355,7 @@ describe('loadConfig: REDIS_CLUSTER_NODES', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
       SESSION_SECRET: SECRET,
+      DATABASE_URL,
       REDIS_CLUSTER_NODES: 'redis-1:7000,redis-2:7000',
     });
     expect(config.production).toBe(true);
@@ -385,7 +397,7 @@ describe('loadConfig: REDIS_SENTINELS and REDIS_SENTINEL_NAME', () => {
   });
 
   it('uses the sentinels instead of the embedded store, without the embedded-store warning', () => {
-    expect(loadConfig(sentinels).warnings).toEqual([]);
+    expect(loadConfig({ ...sentinels, DATABASE_URL }).warnings).toEqual([]);
   });
 
   it('treats empty values as unset', () => {
@@ -398,7 +410,11 @@ describe('loadConfig: REDIS_SENTINELS and REDIS_SENTINEL_NAME', () => {
   });
 
   it('accepts sentinels in place of REDIS_URL in production', () => {
-    const config = loadConfig({ ...sentinels, NODE_ENV: 'production' });
+    const config = loadConfig({
+      ...sentinels,
+      DATABASE_URL,
+      NODE_ENV: 'production',
+    });
     expect(config.production).toBe(true);
     expect(config.redisSentinels?.nodes).toHaveLength(3);
   });
@@ -538,5 +554,142 @@ describe('loadConfig: METRICS and METRICS_PORT', () => {
       'METRICS_PORT',
     );
     expect(configError({ METRICS_PORT: '3000' }).variable).toBe('METRICS_PORT');
+  });
+});
+
+describe('loadConfig: refresh tokens, introspection clients, PUBLIC_URL', () => {
+  it('defaults to 30-day refresh tokens, 14 days idle, a 10 s reuse grace, no clients, no public URL', () => {
+    const config = loadConfig({});
+    expect(config.refreshTokenAbsoluteSeconds).toBe(2_592_000);
+    expect(config.refreshTokenIdleSeconds).toBe(1_209_600);
+    expect(config.refreshReuseGraceSeconds).toBe(10);
+    expect(config.introspectionClients).toEqual([]);
+    expect(config.publicUrl).toBeUndefined();
+  });
+
+  it('reads the refresh lifetimes, a grace of 0 included', () => {
+    const config = loadConfig({
+      REFRESH_TOKEN_ABSOLUTE_SECONDS: '86400',
+      REFRESH_TOKEN_IDLE_SECONDS: '3600',
+      REFRESH_REUSE_GRACE_SECONDS: '0',
+    });
+    expect(config.refreshTokenAbsoluteSeconds).toBe(86_400);
+    expect(config.refreshTokenIdleSeconds).toBe(3600);
+    expect(config.refreshReuseGraceSeconds).toBe(0);
+    expect(() => loadConfig({ REFRESH_REUSE_GRACE_SECONDS: '301' })).toThrow(
+      /REFRESH_REUSE_GRACE_SECONDS/,
+    );
+    expect(() => loadConfig({ REFRESH_TOKEN_IDLE_SECONDS: '0' })).toThrow(
+      /REFRESH_TOKEN_IDLE_SECONDS/,
+    );
+  });
+
+  it('reads INTROSPECTION_CLIENTS as id:secret pairs; a secret may hold colons', () => {
+    expect(
+      loadConfig({
+        INTROSPECTION_CLIENTS:
+          ' billing:0123456789abcdef , search:abc:def:0123456789ab',
+      }).introspectionClients,
+    ).toEqual([
+      { id: 'billing', secret: '0123456789abcdef' },
+      { id: 'search', secret: 'abc:def:0123456789ab' },
+    ]);
+  });
+
+  it.each([
+    ['no secret', 'billing'],
+    ['an empty id', ':0123456789abcdef'],
+    ['a short secret', 'billing:short'],
+    ['an id with spaces', 'bill ing:0123456789abcdef'],
+    ['an id twice', 'a:0123456789abcdef,a:fedcba9876543210'],
+  ])('refuses INTROSPECTION_CLIENTS with %s', (_, value) => {
+    expect(() => loadConfig({ INTROSPECTION_CLIENTS: value })).toThrow(
+      /INTROSPECTION_CLIENTS/,
+    );
+  });
+
+  it('reads PUBLIC_URL as an origin and refuses paths and other schemes', () => {
+    expect(
+      loadConfig({ PUBLIC_URL: 'https://auth.example.com/' }).publicUrl,
+    ).toBe('https://auth.example.com');
+    for (const bad of ['https://auth.example.com/base', 'ftp://x', 'nonsense'])
+      expect(() => loadConfig({ PUBLIC_URL: bad })).toThrow(/PUBLIC_URL/);
+  });
+});
+
+describe('loadConfig: DATABASE_URL, DATABASE_POOL_MAX, DATABASE_DIR, DATABASE_MIGRATE', () => {
+  it('uses the embedded PGlite under .data/pglite without DATABASE_URL, with one warning', () => {
+    const config = loadConfig({});
+    expect(config.database).toEqual({
+      kind: 'pglite',
+      dir: '.data/pglite',
+      migrate: true,
+    });
+    const warnings = config.warnings.filter((w) => w.includes('PGlite'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('single process');
+  });
+
+  it('moves the embedded database with DATABASE_DIR', () => {
+    expect(loadConfig({ DATABASE_DIR: '/var/lib/auth' }).database).toEqual({
+      kind: 'pglite',
+      dir: '/var/lib/auth',
+      migrate: true,
+    });
+  });
+
+  it.each([
+    'postgres://u@db:5432/auth',
+    'postgresql://u:p@db/auth?sslmode=require',
+  ])(
+    'reads DATABASE_URL=%p with a pool of 10 by default and no PGlite warning',
+    (url) => {
+      const config = loadConfig({ DATABASE_URL: url });
+      expect(config.database).toEqual({
+        kind: 'postgres',
+        url,
+        poolMax: 10,
+        migrate: true,
+      });
+      expect(config.warnings.join()).not.toContain('PGlite');
+    },
+  );
+
+  it('reads DATABASE_POOL_MAX and DATABASE_MIGRATE=off', () => {
+    expect(
+      loadConfig({
+        DATABASE_URL: 'postgres://db/auth',
+        DATABASE_POOL_MAX: '25',
+        DATABASE_MIGRATE: 'off',
+      }).database,
+    ).toEqual({
+      kind: 'postgres',
+      url: 'postgres://db/auth',
+      poolMax: 25,
+      migrate: false,
+    });
+  });
+
+  it.each([
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://db/auth' }],
+    ['DATABASE_URL', { DATABASE_URL: 'not a url' }],
+    [
+      'DATABASE_POOL_MAX',
+      { DATABASE_URL: 'postgres://db/a', DATABASE_POOL_MAX: '0' },
+    ],
+    [
+      'DATABASE_POOL_MAX',
+      { DATABASE_URL: 'postgres://db/a', DATABASE_POOL_MAX: 'ten' },
+    ],
+    ['DATABASE_POOL_MAX', { DATABASE_POOL_MAX: '5' }],
+    [
+      'DATABASE_DIR',
+      { DATABASE_URL: 'postgres://db/a', DATABASE_DIR: '/tmp/x' },
+    ],
+    ['DATABASE_MIGRATE', { DATABASE_MIGRATE: 'sometimes' }],
+  ])('refuses a bad %s with a ConfigError naming it', (variable, env) => {
+    const error = configError(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(variable);
   });
 });

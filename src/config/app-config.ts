@@ -34,12 +34,24 @@ export class AppConfig {
   readonly redisClusterNodes?: RedisNode[];
   /** Redis Sentinel: the sentinels to ask, and the name of the master they watch. */
   readonly redisSentinels?: { nodes: RedisNode[]; masterName: string };
+  /** The accounts database: PostgreSQL, or the embedded PGlite in a directory (development only). */
+  readonly database!: DatabaseConfig;
   /** The first signs new cookies; every one verifies, so a secret can be rotated. */
   readonly sessionSecrets!: string[];
   readonly sessionCookieName!: string;
   readonly sessionIdleSeconds!: number;
   readonly sessionAbsoluteSeconds!: number;
   readonly tokenTtlSeconds!: number;
+  /** A login's refresh tokens end this long after the login, however often they rotate. */
+  readonly refreshTokenAbsoluteSeconds!: number;
+  /** A refresh token unused this long ends. */
+  readonly refreshTokenIdleSeconds!: number;
+  /** How long after a rotation the old refresh token still gets the same successor pair. */
+  readonly refreshReuseGraceSeconds!: number;
+  /** Resource servers allowed to call the introspection endpoint (HTTP Basic). */
+  readonly introspectionClients!: IntrospectionClient[];
+  /** The service's public origin, the OAuth2 issuer; undefined means the request's own origin. */
+  readonly publicUrl?: string;
   /** Number of proxy hops to trust for client address and protocol; false when off. */
   readonly trustProxy!: number | false;
   readonly logLevel!: LogLevel;
@@ -65,6 +77,19 @@ export class AppConfig {
     Object.assign(this, values);
   }
 }
+
+export interface IntrospectionClient {
+  id: string;
+  secret: string;
+}
+
+export type DatabaseConfig = (
+  | { kind: 'postgres'; url: string; poolMax: number }
+  | { kind: 'pglite'; dir: string }
+) & {
+  /** Apply pending migrations at boot (DATABASE_MIGRATE=on), or leave them to `npm run db:migrate`. */
+  migrate: boolean;
+};
 
 export type MetricsConfig =
   { enabled: false } | { enabled: true; port?: number };
@@ -203,6 +228,56 @@ function redisSentinels(env: Env): AppConfig['redisSentinels'] {
   return { nodes, masterName };
 }
 
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (raw === 'on' || raw === 'true' || raw === '1') return true;
+  if (raw === 'off' || raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be on or off, got "${env[name]}"`);
+}
+
+function database(
+  env: Env,
+  production: boolean,
+  warnings: string[],
+): DatabaseConfig {
+  const migrate = onOff(env, 'DATABASE_MIGRATE', true);
+  const raw = env.DATABASE_URL;
+  if (raw === undefined || raw === '') {
+    if (production)
+      throw new ConfigError(
+        'DATABASE_URL',
+        'is required when NODE_ENV=production',
+      );
+    if (env.DATABASE_POOL_MAX)
+      throw new ConfigError('DATABASE_POOL_MAX', 'is set without DATABASE_URL');
+    const dir = env.DATABASE_DIR || '.data/pglite';
+    warnings.push(
+      `DATABASE_URL is not set: accounts are kept in the embedded PGlite under ${dir}, which serves a single process; run one instance only.`,
+    );
+    return { kind: 'pglite', dir, migrate };
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'is not a URL');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+    throw new ConfigError(
+      'DATABASE_URL',
+      'must start with postgres:// or postgresql://',
+    );
+  if (env.DATABASE_DIR)
+    throw new ConfigError('DATABASE_DIR', 'is set together with DATABASE_URL');
+  return {
+    kind: 'postgres',
+    url: raw,
+    poolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    migrate,
+  };
+}
+
 /** METRICS: on (default) or off; METRICS_PORT: serve /metrics there, unauthenticated, instead of on PORT to admins. */
 function metrics(env: Env): MetricsConfig {
   const raw = (env.METRICS ?? '').trim().toLowerCase();
@@ -218,6 +293,50 @@ function metrics(env: Env): MetricsConfig {
   if (port === integer(env, 'PORT', 3000, 0, 65535))
     throw new ConfigError('METRICS_PORT', 'must differ from PORT');
   return { enabled: true, port };
+}
+
+/** INTROSPECTION_CLIENTS: comma-separated `id:secret` pairs. */
+function introspectionClients(env: Env): IntrospectionClient[] {
+  const raw = env.INTROSPECTION_CLIENTS ?? '';
+  const clients = raw
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter((pair) => pair.length > 0)
+    .map((pair) => {
+      const colon = pair.indexOf(':');
+      const id = pair.slice(0, colon);
+      const secret = pair.slice(colon + 1);
+      if (colon < 1 || !/^[A-Za-z0-9_.-]{1,64}$/.test(id) || secret.length < 16)
+        throw new ConfigError(
+          'INTROSPECTION_CLIENTS',
+          'must list id:secret pairs (ids of letters, digits, "_", "." or "-"; secrets of at least 16 characters)',
+        );
+      return { id, secret };
+    });
+  if (new Set(clients.map((c) => c.id)).size !== clients.length)
+    throw new ConfigError('INTROSPECTION_CLIENTS', 'lists a client id twice');
+  return clients;
+}
+
+/** PUBLIC_URL: an http(s) origin, without path. */
+function publicUrl(env: Env): string | undefined {
+  const raw = env.PUBLIC_URL?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('PUBLIC_URL', 'is not a URL');
+  }
+  if (
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.origin !== raw.replace(/\/$/, '')
+  )
+    throw new ConfigError(
+      'PUBLIC_URL',
+      'must be an origin such as https://auth.example.com, without a path',
+    );
+  return url.origin;
 }
 
 /**
@@ -310,6 +429,7 @@ export function loadConfig(
     redisUrl: url,
     redisClusterNodes: clusterNodes,
     redisSentinels: sentinels,
+    database: database(env, production, warnings),
     sessionSecrets,
     sessionCookieName,
     sessionIdleSeconds: integer(
@@ -327,6 +447,29 @@ export function loadConfig(
       31_536_000,
     ),
     tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 3600, 1, 31_536_000),
+    refreshTokenAbsoluteSeconds: integer(
+      env,
+      'REFRESH_TOKEN_ABSOLUTE_SECONDS',
+      30 * 86_400,
+      1,
+      31_536_000,
+    ),
+    refreshTokenIdleSeconds: integer(
+      env,
+      'REFRESH_TOKEN_IDLE_SECONDS',
+      14 * 86_400,
+      1,
+      31_536_000,
+    ),
+    refreshReuseGraceSeconds: integer(
+      env,
+      'REFRESH_REUSE_GRACE_SECONDS',
+      10,
+      0,
+      300,
+    ),
+    introspectionClients: introspectionClients(env),
+    publicUrl: publicUrl(env),
     trustProxy: trustProxy(env),
     allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
     corsOrigins: origins(env, 'CORS_ORIGINS'),

@@ -11,7 +11,7 @@ export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Get()
-  @Authenticated('admin')
+  @Authenticated({ scope: 'admin', roles: ['admin'] })
   @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Prometheus metrics, text exposition format' })

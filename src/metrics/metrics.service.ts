@@ -34,8 +34,19 @@ export const REVOCATION_REASONS = [
   'account_disabled',
   'admin_ended',
   'login_abandoned',
+  'refresh_reuse',
+  'revoked',
 ] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+
+export const REFRESH_OUTCOMES = [
+  'rotated',
+  'grace',
+  'reuse_detected',
+  'expired',
+  'invalid',
+] as const;
+export type RefreshOutcomeName = (typeof REFRESH_OUTCOMES)[number];
 
 /** Sub-millisecond answers are the norm here (one Redis round trip); a login costs an scrypt hash. */
 const REQUEST_BUCKETS = [
@@ -66,6 +77,7 @@ interface AppMetrics {
   registry: Registry;
   requestDuration: Histogram<'method' | 'route' | 'status'>;
   logins: Counter<'outcome'>;
+  refreshes: Counter<'outcome'>;
   tokensIssued: Counter;
   tokensRevoked: Counter<'reason'>;
   redisCommandDuration: Histogram<'command'>;
@@ -107,6 +119,10 @@ export class MetricsService implements OnModuleInit {
     this.metrics?.logins.inc({ outcome });
   }
 
+  refreshed(outcome: RefreshOutcomeName): void {
+    this.metrics?.refreshes.inc({ outcome });
+  }
+
   tokensIssued(count = 1): void {
     this.metrics?.tokensIssued.inc(count);
   }
@@ -142,8 +158,15 @@ function createMetrics(redis: Redis): AppMetrics {
     labelNames: ['reason'],
     registers,
   });
+  const refreshes = new Counter({
+    name: `${PREFIX}refreshes_total`,
+    help: 'Refresh-token grants by outcome; reuse_detected is a security event (the login is ended).',
+    labelNames: ['outcome'],
+    registers,
+  });
   // Every series exists from the start, so a rate over a fresh process is not a missing series.
   for (const outcome of LOGIN_OUTCOMES) logins.inc({ outcome }, 0);
+  for (const outcome of REFRESH_OUTCOMES) refreshes.inc({ outcome }, 0);
   for (const reason of REVOCATION_REASONS) tokensRevoked.inc({ reason }, 0);
   new Gauge({
     name: `${PREFIX}redis_up`,
@@ -165,6 +188,7 @@ function createMetrics(redis: Redis): AppMetrics {
       registers,
     }),
     logins,
+    refreshes,
     tokensIssued: new Counter({
       name: `${PREFIX}tokens_issued_total`,
       help: 'Access tokens issued, by logins and by further token requests of a logged-in session.',

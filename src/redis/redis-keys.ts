@@ -3,31 +3,34 @@
  *
  * Prefix `auth:`. Keys that one operation must touch together share a hash tag, so the
  * layout works on Redis Cluster:
- * - `{users}`: user records, the username index and the user list, created atomically by one script.
  * - `{u:<userId>}`: that user's login records and the index of them.
- * - `{login-failures}`: failed-login counters, read and bumped together per attempt.
- * Sessions and tokens are keyed by the SHA-256 of their secret and stand on their own.
+ * Sessions, tokens and login-throttle buckets stand on their own (each script touches one of
+ * them at a time), so they spread over a cluster's slots. Sessions and tokens are keyed by the
+ * SHA-256 of their secret. Accounts are not here: they live in PostgreSQL (src/db).
  */
 export const redisKeys = {
   /** express-session data, by SHA-256 of the session id. TTL: idle timeout, capped at the login's absolute expiry. */
   session: (sessionIdHash: string) => `auth:sess:${sessionIdHash}`,
   /** Access token record, by SHA-256 of the token. TTL: token lifetime, capped at the login's absolute expiry. */
   token: (tokenHash: string) => `auth:tok:${tokenHash}`,
-  /** User record (JSON). No TTL. */
-  user: (userId: string) => `auth:{users}:user:${userId}`,
-  /** Username (lower-cased) -> user id; the uniqueness guarantee. No TTL. */
-  username: (username: string) => `auth:{users}:name:${username.toLowerCase()}`,
-  /** Sorted set of user ids scored by creation time, for paging. No TTL. */
-  userList: () => 'auth:{users}:list',
+  /**
+   * Refresh token (JSON: user id, login id, issue and expiry times), by SHA-256 of the token.
+   * Kept after rotation, so a rotated token presented again is recognised. TTL: the idle
+   * timeout, capped at the login's absolute expiry.
+   */
+  refreshToken: (tokenHash: string) => `auth:rt:${tokenHash}`,
+  /** The successor pair of a login's last rotation, encrypted under the old token. TTL: the grace window. */
+  refreshGrace: (userId: string, loginId: string) =>
+    `auth:{u:${userId}}:grace:${loginId}`,
   /** One login (hash): metadata, its session id hash and its token hashes. TTL: absolute expiry. */
   login: (userId: string, loginId: string) =>
     `auth:{u:${userId}}:login:${loginId}`,
   /** Sorted set of a user's login ids scored by absolute expiry (ms). TTL: the latest expiry. */
   logins: (userId: string) => `auth:{u:${userId}}:logins`,
-  /** Failed-login bucket of one account (hash: count, last). TTL: the failure window. */
+  /** Login-throttle bucket of one account (hash: count, last). TTL: the failure window. */
   loginFailuresOfAccount: (username: string) =>
-    `auth:{login-failures}:account:${username.toLowerCase()}`,
-  /** Failed-login bucket of one client address (hash: count, last). TTL: the failure window. */
+    `auth:login-failures:account:${username.toLowerCase()}`,
+  /** Login-throttle bucket of one client address (hash: count, last). TTL: the failure window. */
   loginFailuresOfAddress: (address: string) =>
-    `auth:{login-failures}:address:${address}`,
+    `auth:login-failures:address:${address}`,
 } as const;

@@ -3,11 +3,17 @@ import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
 import { createRedisClient } from './redis-client.factory.js';
 import { REDIS } from './redis.constants.js';
+import { registerScripts } from './redis-scripts.js';
 
 @Global()
 @Module({
   providers: [
-    { provide: REDIS, inject: [AppConfig], useFactory: createRedisClient },
+    {
+      provide: REDIS,
+      inject: [AppConfig],
+      useFactory: async (config: AppConfig) =>
+        registerScripts(await createRedisClient(config)),
+    },
   ],
   exports: [REDIS],
 })

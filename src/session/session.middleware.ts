@@ -1,10 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
 import onHeaders from 'on-headers';
-import {
-  DomainErrorFilter,
-  STORE_UNAVAILABLE,
-} from '../common/domain-error.filter.js';
+import { STORE_UNAVAILABLE, toHttpError } from '../common/http-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { isRedisUnavailable } from '../redis/redis-client.factory.js';
 import { sessionIdFromCookie } from './session-cookie.js';
@@ -19,12 +16,12 @@ export const SESSION_COOKIE = {
   path: '/',
 };
 
-// Middleware errors do not reach Nest's filters; the filter's mapping is used directly.
-const errorFilter = new DomainErrorFilter();
-
-/** 503 with Retry-After and nothing else: no Set-Cookie, so the client keeps its session. */
+/**
+ * 503 with Retry-After and nothing else: no Set-Cookie, so the client keeps its session.
+ * Middleware errors do not reach Nest's filters; they use the same mapping.
+ */
 function answerStoreUnavailable(res: Response): void {
-  const { status, body, headers } = errorFilter.toHttp(STORE_UNAVAILABLE);
+  const { status, body, headers } = toHttpError(STORE_UNAVAILABLE);
   res.status(status).set(headers).json(body);
 }
 

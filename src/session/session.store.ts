@@ -3,24 +3,19 @@ import { RedisStore } from 'connect-redis';
 import type { SessionData } from 'express-session';
 import type { Redis } from 'ioredis';
 import { hashSecret } from '../common/secret-hash.js';
-import type { SessionAuth } from './session-auth.js';
 import { redisKeys } from '../redis/redis-keys.js';
 import { REDIS } from '../redis/redis.constants.js';
+import type { Role } from '../users/user.js';
+import type { SessionAuth } from './session-auth.js';
+import { sessionDeadline } from './session-id.js';
 
 /** The idle timeout the store slides session TTLs by (SESSION_IDLE_SECONDS). */
 export const SESSION_IDLE_SECONDS = Symbol('SESSION_IDLE_SECONDS');
-import { sessionDeadline } from './session-id.js';
 
 // connect-redis types its callbacks loosely; `any` matches express-session's Store signature.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Callback = (err?: any, data?: any) => any;
 
-/**
- * connect-redis with three changes:
- * - keys hold the SHA-256 of the session id, never the id itself;
- * - a read is one GETEX that also slides the idle TTL, so there is no separate touch;
- * - no TTL ever passes the login's absolute deadline, carried in the session id.
- */
 /** A stored session, or null for none or a damaged entry. */
 function parseSession(raw: string | null): SessionData | null {
   if (!raw) return null;
@@ -31,6 +26,14 @@ function parseSession(raw: string | null): SessionData | null {
   }
 }
 
+/**
+ * The only code that touches session keys. connect-redis with three changes:
+ * - keys hold the SHA-256 of the session id, never the id itself;
+ * - a read is one GETEX that also slides the idle TTL, so there is no separate touch;
+ * - no TTL ever passes the login's absolute deadline, carried in the session id.
+ *
+ * Other stores name a session by its reference (`refOf`), never by its key or its id.
+ */
 @Injectable()
 export class SessionStore extends RedisStore {
   constructor(
@@ -46,8 +49,34 @@ export class SessionStore extends RedisStore {
     });
   }
 
-  static key(sessionId: string): string {
+  private static key(sessionId: string): string {
     return redisKeys.session(hashSecret(sessionId));
+  }
+
+  /** How other stores name a session: the SHA-256 of its id, never the id itself. */
+  refOf(sessionId: string): string {
+    return hashSecret(sessionId);
+  }
+
+  async existsByRef(ref: string): Promise<boolean> {
+    return (await this.redis.exists(redisKeys.session(ref))) === 1;
+  }
+
+  /** Deletes a session by reference; true when it was there. */
+  async destroyByRef(ref: string): Promise<boolean> {
+    return (await this.redis.del(redisKeys.session(ref))) === 1;
+  }
+
+  /**
+   * Rewrites the roles a live session holds, keeping its TTL; a session gone meanwhile stays
+   * gone (SET XX). Sessions are written at login only, so nothing else races this write.
+   */
+  async rewriteRoles(ref: string, roles: Role[]): Promise<void> {
+    const key = redisKeys.session(ref);
+    const session = parseSession(await this.redis.get(key));
+    if (!session?.auth) return;
+    session.auth.roles = roles;
+    await this.redis.set(key, JSON.stringify(session), 'KEEPTTL', 'XX');
   }
 
   /** When the key should expire (epoch ms): one idle timeout from now, but never past the deadline. */

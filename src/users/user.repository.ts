@@ -1,22 +1,36 @@
 import type { Role, User } from './user.js';
 
-export interface UserPage {
-  items: User[];
-  total: number;
+/** A place in the listing order (creation time, then id): the page after it starts past it. */
+export interface UserListPosition {
+  createdAt: string;
+  id: string;
 }
 
-/** Storage for accounts. Redis today; any store that can enforce a unique username fits. */
+export interface UserListQuery {
+  limit: number;
+  after?: UserListPosition;
+  /** Only usernames starting with this, case-insensitively; taken literally (no wildcards). */
+  usernamePrefix?: string;
+}
+
+export interface UserPage {
+  items: User[];
+  /** Where the next page starts; absent on the last page. */
+  next?: UserListPosition;
+}
+
+export type UserPatch = Partial<Pick<User, 'disabled' | 'passwordHash'>> & {
+  roles?: Role[];
+};
+
+/** Storage for accounts: the `users` table of PostgreSQL (or the embedded PGlite). */
 export abstract class UserRepository {
   /** Stores the user unless the username (case-insensitive) is taken; false when taken. */
   abstract create(user: User): Promise<boolean>;
   abstract findById(id: string): Promise<User | null>;
   abstract findByUsername(username: string): Promise<User | null>;
-  abstract update(
-    id: string,
-    patch: Partial<Pick<User, 'roles' | 'disabled' | 'passwordHash'>> & {
-      roles?: Role[];
-    },
-  ): Promise<User | null>;
-  /** Users in creation order. */
-  abstract list(offset: number, limit: number): Promise<UserPage>;
+  /** Applies the patch, sets `updatedAt` (and `passwordChangedAt` with a new hash); null when no such user. */
+  abstract update(id: string, patch: UserPatch): Promise<User | null>;
+  /** Users oldest first (ties by id), a page at a time. */
+  abstract list(query: UserListQuery): Promise<UserPage>;
 }

@@ -8,6 +8,8 @@ export interface User {
   roles: Role[];
   disabled: boolean;
   createdAt: string;
+  updatedAt: string;
+  passwordChangedAt: string;
 }
 
 /** What the API may show of a user: never the hash. */

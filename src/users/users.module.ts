@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PasswordHasher } from './password-hasher.js';
-import { RedisUserRepository } from './redis-user.repository.js';
+import { DrizzleUserRepository } from './drizzle-user.repository.js';
 import { UserRepository } from './user.repository.js';
 import { UsersService } from './users.service.js';
 
@@ -8,7 +8,7 @@ import { UsersService } from './users.service.js';
   providers: [
     PasswordHasher,
     UsersService,
-    { provide: UserRepository, useClass: RedisUserRepository },
+    { provide: UserRepository, useClass: DrizzleUserRepository },
   ],
   exports: [UsersService],
 })

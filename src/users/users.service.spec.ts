@@ -39,7 +39,7 @@ class MemoryUsers extends UserRepository {
     return updated;
   }
   async list(): Promise<UserPage> {
-    return { items: [...this.byId.values()], total: this.byId.size };
+    return { items: [...this.byId.values()] };
   }
 }
 

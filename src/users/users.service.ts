@@ -4,7 +4,7 @@ import { DomainError } from '../common/domain-error.js';
 import { PasswordHasher } from './password-hasher.js';
 import { assertPasswordPolicy } from './password-policy.js';
 import { Role, User } from './user.js';
-import { UserPage, UserRepository } from './user.repository.js';
+import { UserListQuery, UserPage, UserRepository } from './user.repository.js';
 
 @Injectable()
 export class UsersService {
@@ -19,18 +19,18 @@ export class UsersService {
     roles: Role[] = ['user'],
   ): Promise<User> {
     assertPasswordPolicy(password);
-    if (await this.users.findByUsername(username)) {
-      throw new DomainError('username_taken', 'That username is taken');
-    }
+    const now = new Date().toISOString();
     const user: User = {
       id: randomUUID(),
       username,
       passwordHash: await this.hasher.hash(password),
       roles,
       disabled: false,
-      createdAt: new Date().toISOString(),
+      createdAt: now,
+      updatedAt: now,
+      passwordChangedAt: now,
     };
-    // The check above saves a hash for the common case; this atomic create is the guarantee.
+    // One insert: the unique index decides, so a taken name costs a hash but no extra query.
     if (!(await this.users.create(user)))
       throw new DomainError('username_taken', 'That username is taken');
     return user;
@@ -59,10 +59,6 @@ export class UsersService {
       throw new DomainError('not_found', 'No such user');
   }
 
-  async findById(id: string): Promise<User | null> {
-    return this.users.findById(id);
-  }
-
   async getById(id: string): Promise<User> {
     const user = await this.users.findById(id);
     if (!user) throw new DomainError('not_found', 'No such user');
@@ -78,8 +74,8 @@ export class UsersService {
     return user;
   }
 
-  async list(offset: number, limit: number): Promise<UserPage> {
-    return this.users.list(offset, limit);
+  async list(query: UserListQuery): Promise<UserPage> {
+    return this.users.list(query);
   }
 
   /** Creates the configured admin account once; never touches an existing account's password. */

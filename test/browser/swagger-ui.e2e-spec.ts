@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { redisKeys } from '../../src/redis/redis-keys.js';
 import { PASSWORD, register, uniqueName } from '../helpers/logins.js';
 import { inspectRedis } from '../helpers/redis-inspection.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
@@ -157,7 +158,9 @@ describe('Swagger UI in a browser', () => {
       // Other suites may share the database, so look at this user's logins, not at every key.
       const logins = await redis.keys(`auth:{u:${userId}}:login:*`);
       expect(logins).toHaveLength(1);
-      expect(await redis.hget(logins[0], 'sid')).toBe(key);
+      expect(
+        redisKeys.session((await redis.hget(logins[0], 'sid')) ?? ''),
+      ).toBe(key);
       const stored = JSON.parse((await redis.get(key)) ?? 'null') as {
         auth?: { username?: string };
       } | null;

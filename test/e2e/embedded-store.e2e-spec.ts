@@ -1,9 +1,19 @@
 import type { Redis } from 'ioredis';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { ConfigError, loadConfig } from '../../src/config/app-config.js';
 import { redisKeys } from '../../src/redis/redis-keys.js';
+import { DatabaseInspector } from '../helpers/database.js';
 import { clearsCookie, TEST_SESSION_SECRET } from '../helpers/cookies.js';
-import { PASSWORD, registerAndLogin, uniqueName } from '../helpers/logins.js';
+import {
+  LoggedIn,
+  login,
+  PASSWORD,
+  registerAndLogin,
+  uniqueName,
+} from '../helpers/logins.js';
 import { inspectRedis, sessionKeyOf } from '../helpers/redis-inspection.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
 import { waitUntil } from '../helpers/waiting.js';
@@ -26,7 +36,9 @@ describe('embedded store (REDIS_URL empty)', () => {
   });
 
   it('reports healthy', async () => {
-    await request(t.server).get('/health').expect(200, { status: 'ok' });
+    await request(t.server)
+      .get('/health')
+      .expect(200, { status: 'ok', redis: 'up', database: 'up' });
   });
 
   it('registers, logs in and serves /admin/me by cookie and by bearer token', async () => {
@@ -62,8 +74,9 @@ describe('embedded store (REDIS_URL empty)', () => {
 
   it('keeps its data in process, never in the real Redis', async () => {
     const user = await registerAndLogin(t.server);
-    expect(await t.redis.exists(redisKeys.user(user.userId))).toBe(1);
-    expect(await real.exists(redisKeys.user(user.userId))).toBe(0);
+    expect(await t.redis.exists(sessionKeyOf(user.cookie))).toBe(1);
+    expect(await t.redis.exists(redisKeys.logins(user.userId))).toBe(1);
+    expect(await real.exists(redisKeys.logins(user.userId))).toBe(0);
     expect(await real.exists(sessionKeyOf(user.cookie))).toBe(0);
   });
 
@@ -137,5 +150,80 @@ describe('embedded store in production', () => {
         SESSION_SECRET: TEST_SESSION_SECRET,
       }),
     ).toThrow(/REDIS_URL/);
+  });
+});
+
+describe('embedded database (DATABASE_URL empty): PGlite', () => {
+  let dir: string;
+  let db: DatabaseInspector;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'auth-pglite-'));
+    db = new DatabaseInspector();
+  });
+  afterAll(async () => {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps accounts in PGlite under DATABASE_DIR, never in PostgreSQL, across restarts; warns once', async () => {
+    const env = { DATABASE_URL: '', DATABASE_DIR: join(dir, 'pglite') };
+    const first = await startApp(env);
+    let user: LoggedIn;
+    try {
+      expect(first.config.database.kind).toBe('pglite');
+      expect(
+        first.config.warnings.filter((w) => w.includes('PGlite')),
+      ).toHaveLength(1);
+      await request(first.server)
+        .get('/health')
+        .expect(200, { status: 'ok', redis: 'up', database: 'up' });
+      user = await registerAndLogin(first.server);
+      await request(first.server)
+        .post('/auth/register')
+        .send({ username: user.username.toUpperCase(), password: PASSWORD })
+        .expect(409);
+      expect(await db.userByName(user.username)).toBeNull();
+    } finally {
+      await first.close();
+    }
+    expect(existsSync(join(dir, 'pglite', 'PG_VERSION'))).toBe(true);
+
+    const restarted = await startApp(env);
+    try {
+      // Sessions live in Redis and survive too; the account is what PGlite must have kept.
+      const again = await login(restarted.server, user.username);
+      const me = await request(restarted.server)
+        .get('/admin/me')
+        .set('Cookie', again.cookie)
+        .expect(200);
+      expect(me.body).toMatchObject({
+        id: user.userId,
+        username: user.username,
+      });
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('runs with no server at all (REDIS_URL and DATABASE_URL empty): accounts outlive the process', async () => {
+    const env = {
+      REDIS_URL: '',
+      DATABASE_URL: '',
+      DATABASE_DIR: join(dir, 'standalone'),
+    };
+    const first = await startApp(env);
+    let user: LoggedIn;
+    try {
+      user = await registerAndLogin(first.server);
+    } finally {
+      await first.close();
+    }
+    const restarted = await startApp(env);
+    try {
+      // A new process: the account and its password are still there.
+      await login(restarted.server, user.username);
+    } finally {
+      await restarted.close();
+    }
   });
 });

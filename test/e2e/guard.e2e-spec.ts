@@ -270,3 +270,28 @@ describe('the global guard', () => {
     });
   });
 });
+
+describe('bearer checks with several apps in one test process', () => {
+  it('checks each app’s tokens in its own store, whichever app started last', async () => {
+    // Two apps on two Redis databases: a token is known to the app that issued it only.
+    const other = new URL(process.env.REDIS_URL!);
+    other.pathname = other.pathname === '/14' ? '/13' : '/14';
+    const first = await startApp();
+    const second = await startApp({ REDIS_URL: other.href });
+    try {
+      const user = await registerAndLogin(first.server);
+      const bearer = `Bearer ${user.accessToken}`;
+      await request(first.server)
+        .get('/admin/me')
+        .set('Authorization', bearer)
+        .expect(200);
+      await request(second.server)
+        .get('/admin/me')
+        .set('Authorization', bearer)
+        .expect(401);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+});

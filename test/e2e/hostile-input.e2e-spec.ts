@@ -979,7 +979,7 @@ function describeValue(value: unknown): string {
 // Running attacks and checking Redis
 
 /** Keys that a rejected request may rightly leave: the failed-login counters (by design). */
-const BY_DESIGN = /^auth:\{login-failures\}:/;
+const BY_DESIGN = /^auth:login-failures:/;
 
 async function allKeys(): Promise<Set<string>> {
   const keys = new Set<string>();

@@ -100,6 +100,8 @@ describe('absolute session deadline (SESSION_ABSOLUTE_SECONDS=3)', () => {
     t = await startApp({
       SESSION_IDLE_SECONDS: '600',
       SESSION_ABSOLUTE_SECONDS: String(ABSOLUTE_SECONDS),
+      // The refresh tokens, which outlive the session by default, end with it here.
+      REFRESH_TOKEN_ABSOLUTE_SECONDS: String(ABSOLUTE_SECONDS),
     });
   });
   afterAll(() => t.close());

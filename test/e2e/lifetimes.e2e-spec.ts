@@ -48,6 +48,8 @@ describe('lifetimes', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await startApp({
+        REFRESH_TOKEN_IDLE_SECONDS: '30',
+        REFRESH_TOKEN_ABSOLUTE_SECONDS: '60',
         TOKEN_TTL_SECONDS: '2',
         SESSION_IDLE_SECONDS: '30',
         SESSION_ABSOLUTE_SECONDS: '60',
@@ -95,6 +97,8 @@ describe('lifetimes', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await startApp({
+        REFRESH_TOKEN_IDLE_SECONDS: '2',
+        REFRESH_TOKEN_ABSOLUTE_SECONDS: '60',
         SESSION_IDLE_SECONDS: '2',
         SESSION_ABSOLUTE_SECONDS: '60',
         TOKEN_TTL_SECONDS: '60',
@@ -142,6 +146,8 @@ describe('lifetimes', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await startApp({
+        REFRESH_TOKEN_IDLE_SECONDS: '2',
+        REFRESH_TOKEN_ABSOLUTE_SECONDS: '60',
         SESSION_IDLE_SECONDS: '2',
         SESSION_ABSOLUTE_SECONDS: '60',
         TOKEN_TTL_SECONDS: '1',
@@ -188,6 +194,8 @@ describe('lifetimes', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await startApp({
+        REFRESH_TOKEN_IDLE_SECONDS: '2',
+        REFRESH_TOKEN_ABSOLUTE_SECONDS: '5',
         SESSION_IDLE_SECONDS: '2',
         SESSION_ABSOLUTE_SECONDS: '5',
         TOKEN_TTL_SECONDS: '3600',
@@ -254,6 +262,8 @@ describe('lifetimes', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await startApp({
+        REFRESH_TOKEN_IDLE_SECONDS: '10',
+        REFRESH_TOKEN_ABSOLUTE_SECONDS: '4',
         SESSION_IDLE_SECONDS: '10',
         SESSION_ABSOLUTE_SECONDS: '4',
         TOKEN_TTL_SECONDS: '3600',
@@ -307,11 +317,17 @@ describe('lifetimes', () => {
 
   describe('instances with different absolute lifetimes', () => {
     it("keeps a user's login index alive as long as the user's longest login", async () => {
-      const long = await startApp({ SESSION_ABSOLUTE_SECONDS: '60' });
+      const long = await startApp({
+        REFRESH_TOKEN_ABSOLUTE_SECONDS: '60',
+        SESSION_ABSOLUTE_SECONDS: '60',
+      });
       let short: TestApp | undefined;
       try {
         const user = await registerAndLogin(long.server);
-        short = await startApp({ SESSION_ABSOLUTE_SECONDS: '2' });
+        short = await startApp({
+          REFRESH_TOKEN_ABSOLUTE_SECONDS: '2',
+          SESSION_ABSOLUTE_SECONDS: '2',
+        });
         const brief = await registerAndLoginAgain(short, user.username);
         const longId = await loginIdOf(redis, user.userId, user);
         const briefId = await loginIdOf(redis, user.userId, brief);

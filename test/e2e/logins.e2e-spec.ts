@@ -36,6 +36,7 @@ const LOGIN_FIELDS = [
   'id',
   'ip',
   'lastSeenAt',
+  'scope',
   'userAgent',
 ];
 
@@ -81,9 +82,13 @@ describe('logins', () => {
       const created = Date.parse(entry.createdAt);
       const expires = Date.parse(entry.expiresAt);
       expect(Date.parse(entry.lastSeenAt)).toBeGreaterThanOrEqual(created);
-      // The absolute end is SESSION_ABSOLUTE_SECONDS after the login began (default 12 h).
-      expect(expires - created).toBeLessThanOrEqual(43_200_000);
-      expect(expires - created).toBeGreaterThan(43_200_000 - 60_000);
+      // The absolute end: SESSION_ABSOLUTE_SECONDS (12 h) for the page's login, which holds a
+      // session only; REFRESH_TOKEN_ABSOLUTE_SECONDS (30 days) for the API's, which holds a refresh token.
+      const lifetime =
+        entry.userAgent === 'page-browser/2.0' ? 43_200_000 : 2_592_000_000;
+      expect(expires - created).toBeLessThanOrEqual(lifetime);
+      expect(expires - created).toBeGreaterThan(lifetime - 60_000);
+      expect(entry.scope).toBe('profile logins account');
     }
     expect(listed.map((l) => l.userAgent).sort()).toEqual([
       'api-client/1.0',
@@ -99,10 +104,13 @@ describe('logins', () => {
     );
 
     // Each record's hash lives exactly as long as the login, and the index names both.
-    for (const id of [pageLoginId, apiLoginId]) {
+    for (const [id, lifetime] of [
+      [pageLoginId, 43_200_000],
+      [apiLoginId, 2_592_000_000],
+    ] as const) {
       const ttl = await redis.pttl(redisKeys.login(user.id, id));
-      expect(ttl).toBeGreaterThan(43_200_000 - 60_000);
-      expect(ttl).toBeLessThanOrEqual(43_200_000);
+      expect(ttl).toBeGreaterThan(lifetime - 60_000);
+      expect(ttl).toBeLessThanOrEqual(lifetime);
     }
     expect(
       (await redis.zrange(redisKeys.logins(user.id), 0, -1)).sort(),
@@ -123,7 +131,7 @@ describe('logins', () => {
       loginId,
     );
     const fields = await redis.hgetall(redisKeys.login(user.id, loginId));
-    expect(fields.sid).toBe(sessionKeyOf(first.cookie));
+    expect(redisKeys.session(fields.sid)).toBe(sessionKeyOf(first.cookie));
     expect(
       Object.keys(fields)
         .filter((f) => f.startsWith('tok:'))

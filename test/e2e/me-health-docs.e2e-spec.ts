@@ -95,9 +95,15 @@ describe('GET /admin/me', () => {
 });
 
 describe('GET /health', () => {
-  it('answers 200 {status: "ok"} without credentials and sets no cookie', async () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(() => t.close());
+
+  it('answers 200 {status: "ok", redis: "up", database: "up"} without credentials and sets no cookie', async () => {
     const res = await request(t.server).get('/health').expect(200);
-    expect(res.body).toEqual({ status: 'ok' });
+    expect(res.body).toEqual({ status: 'ok', redis: 'up', database: 'up' });
     expect(setCookies(res)).toEqual([]);
   });
 });

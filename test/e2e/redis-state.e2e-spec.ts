@@ -1,3 +1,4 @@
+import { DatabaseInspector } from '../helpers/database.js';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { redisKeys } from '../../src/redis/redis-keys.js';
@@ -75,16 +76,21 @@ describe('what a login leaves in Redis', () => {
     }
   });
 
-  it('gives every key of the login a TTL; only the account keys are permanent', async () => {
+  it('gives every key of the user a TTL: nothing of it is permanent in Redis', async () => {
     const keys = await keysOfUser(redis, user);
-    const permanent = new Set([
-      redisKeys.user(user.userId),
-      redisKeys.username(user.username),
-    ]);
+    expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) {
       const ttl = await redis.pttl(key);
-      if (permanent.has(key)) expect({ key, ttl }).toEqual({ key, ttl: -1 });
-      else expect({ key, ttl: ttl > 0 }).toEqual({ key, ttl: true });
+      expect({ key, ttl: ttl > 0 }).toEqual({ key, ttl: true });
+    }
+  });
+
+  it('holds no account record and no username index in Redis', async () => {
+    for (const secret of [user.userId, user.username]) {
+      const named = await scanKeys(redis, `*${secret}*`);
+      expect(
+        named.filter((k) => !k.startsWith(`auth:{u:${user.userId}}:`)),
+      ).toEqual([]);
     }
   });
 
@@ -98,10 +104,10 @@ describe('what a login leaves in Redis', () => {
       decodeURIComponent(user.cookie.split('=')[1]),
     ];
     const keys = await keysOfUser(redis, user);
-    // The user's account, its login record, the session and both tokens.
+    // The user's login record, the session and both tokens.
     expect(keys).toEqual(
       expect.arrayContaining([
-        redisKeys.user(user.userId),
+        redisKeys.logins(user.userId),
         sessionKeyOf(user.cookie),
         tokenKeyOf(user.accessToken),
         tokenKeyOf(secondToken),
@@ -119,13 +125,16 @@ describe('what a login leaves in Redis', () => {
     }
   });
 
-  it('stores the password only as a scrypt hash', async () => {
-    const raw = (await redis.get(redisKeys.user(user.userId)))!;
-    expect(raw).not.toContain(PASSWORD);
-    const record = JSON.parse(raw);
-    expect(record.passwordHash).toMatch(/^scrypt\$/);
-    expect(Object.keys(record)).not.toContain('password');
-    expect(record.username).toBe(user.username);
+  it('stores the password only as a scrypt hash, in the database', async () => {
+    const db = new DatabaseInspector();
+    try {
+      const row = (await db.userById(user.userId))!;
+      expect(JSON.stringify(row)).not.toContain(PASSWORD);
+      expect(row.password_hash).toMatch(/^scrypt\$/);
+      expect(row.username).toBe(user.username);
+    } finally {
+      await db.close();
+    }
   });
 
   it('records the session and both tokens on one login, so logout can find them', async () => {
@@ -134,7 +143,7 @@ describe('what a login leaves in Redis', () => {
     const fields = await redis.hgetall(
       redisKeys.login(user.userId, loginIds[0]),
     );
-    expect(fields.sid).toBe(sessionKeyOf(user.cookie));
+    expect(redisKeys.session(fields.sid)).toBe(sessionKeyOf(user.cookie));
     const tokenKeys = Object.keys(fields)
       .filter((f) => f.startsWith('tok:'))
       .map((f) => `auth:${f}`);
@@ -167,17 +176,16 @@ describe('what a logout leaves in Redis', () => {
       if (mode === 'session') logout.set('Cookie', user.cookie);
       else logout.set('Authorization', `Bearer ${user.accessToken}`);
       await logout.expect(200);
-      for (const key of before) {
-        const expected = [
-          redisKeys.user(user.userId),
-          redisKeys.username(user.username),
-        ].includes(key)
-          ? 1
-          : 0;
+      for (const key of before)
         expect({ key, exists: await redis.exists(key) }).toEqual({
           key,
-          exists: expected,
+          exists: 0,
         });
+      const db = new DatabaseInspector();
+      try {
+        expect(await db.userById(user.userId)).not.toBeNull();
+      } finally {
+        await db.close();
       }
     },
   );

@@ -1,25 +1,23 @@
-import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { redisKeys } from '../../src/redis/redis-keys.js';
+import { DatabaseInspector } from '../helpers/database.js';
 import { setCookies } from '../helpers/cookies.js';
 import { login, PASSWORD, uniqueName } from '../helpers/logins.js';
-import { inspectRedis } from '../helpers/redis-inspection.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
 
 describe('POST /auth/register', () => {
   let t: TestApp;
-  let redis: Redis;
+  let db: DatabaseInspector;
   beforeAll(async () => {
     t = await startApp();
-    redis = inspectRedis();
+    db = new DatabaseInspector();
   });
   afterAll(async () => {
-    redis.disconnect();
+    await db.close();
     await t.close();
   });
 
   async function nameIsFree(username: string): Promise<boolean> {
-    return (await redis.exists(redisKeys.username(username))) === 0;
+    return (await db.userByName(username)) === null;
   }
 
   it('creates an account from JSON and answers 201 with exactly id, username and createdAt', async () => {
@@ -39,7 +37,7 @@ describe('POST /auth/register', () => {
       /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );
     expect(new Date(res.body.createdAt).toISOString()).toBe(res.body.createdAt);
-    expect(await redis.get(redisKeys.username(username))).toBe(res.body.id);
+    expect((await db.userByName(username))?.id).toBe(res.body.id);
   });
 
   it('creates an account from a urlencoded form', async () => {

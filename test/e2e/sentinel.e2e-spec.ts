@@ -27,7 +27,9 @@ describe('Redis Sentinel', () => {
   });
 
   it('finds the master through the sentinel and serves sessions and tokens', async () => {
-    await request(t.server).get('/health').expect(200, { status: 'ok' });
+    await request(t.server)
+      .get('/health')
+      .expect(200, { status: 'ok', redis: 'up', database: 'up' });
     const user = await registerAndLogin(t.server);
     await expectLive(t.server, user);
     const info = await t.redis.info('server');

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { redisKeys } from '../../src/redis/redis-keys.js';
+import { DatabaseInspector } from './database.js';
 import { FILE_MARK, MADE_UP_ADDRESS_PREFIX } from './logins.js';
 import { keysOfUser, scanKeys, userLoginKeys } from './redis-inspection.js';
 
@@ -9,20 +10,21 @@ interface Account {
 }
 
 /**
- * The accounts this test file created: those whose name carries the file's mark. The one place
- * that knows where accounts are kept.
+ * The accounts this test file created in the run's database: those whose name carries the
+ * file's mark. The one place that knows where accounts are kept. (The database itself is
+ * dropped at the end of the run; their Redis keys are what must go.)
  */
-async function accountsOfThisFile(redis: Redis): Promise<Account[]> {
-  const prefix = redisKeys.username('');
-  const accounts: Account[] = [];
-  for (const key of await scanKeys(
-    redis,
-    redisKeys.username(`*${FILE_MARK}*`),
-  )) {
-    const userId = await redis.get(key);
-    if (userId) accounts.push({ userId, username: key.slice(prefix.length) });
+async function accountsOfThisFile(): Promise<Account[]> {
+  const database = new DatabaseInspector();
+  try {
+    const rows = await database.query<{ id: string; username: string }>(
+      'select id, username from users where position($1 in username) > 0',
+      [FILE_MARK],
+    );
+    return rows.map((row) => ({ userId: row.id, username: row.username }));
+  } finally {
+    await database.close();
   }
-  return accounts;
 }
 
 /** Every test request comes from the loopback address, unless it names one of its own. */
@@ -46,13 +48,11 @@ export async function removeWhatThisFileWrote(redis: Redis): Promise<number> {
     )),
     ...LOOPBACK.map((address) => redisKeys.loginFailuresOfAddress(address)),
   ]);
-  const accounts = await accountsOfThisFile(redis);
+  const accounts = await accountsOfThisFile();
   for (const account of accounts) {
     for (const key of await keysOfUser(redis, account)) keys.add(key);
     for (const key of await userLoginKeys(redis, account.userId)) keys.add(key);
   }
-  if (accounts.length > 0)
-    await redis.zrem(redisKeys.userList(), ...accounts.map((a) => a.userId));
   if (keys.size > 0) await redis.del(...keys);
   return keys.size;
 }

@@ -132,6 +132,7 @@ export interface ListedLogin {
   expiresAt: string;
   userAgent: string;
   ip: string;
+  scope: string;
   current: boolean;
 }
 

@@ -21,24 +21,22 @@ export function tokenKeyOf(accessToken: string): string {
   return redisKeys.token(hashSecret(accessToken));
 }
 
-/** Every key the service keeps for one user (account, name index, logins, sessions, tokens). */
+/** Every Redis key the service keeps for one user (logins, sessions, tokens); the account is in the database. */
 export async function keysOfUser(
   redis: Redis,
-  user: { userId: string; username: string },
+  user: { userId: string },
 ): Promise<string[]> {
-  const keys = [
-    redisKeys.user(user.userId),
-    redisKeys.username(user.username),
-    redisKeys.logins(user.userId),
-  ];
+  const keys = [redisKeys.logins(user.userId)];
   const loginIds = await redis.zrange(redisKeys.logins(user.userId), 0, -1);
   for (const loginId of loginIds) {
     const loginKey = redisKeys.login(user.userId, loginId);
     keys.push(loginKey);
     const fields = await redis.hgetall(loginKey);
     for (const [field, value] of Object.entries(fields)) {
-      if (field === 'sid') keys.push(value);
+      if (field === 'sid') keys.push(redisKeys.session(value));
       if (field.startsWith('tok:')) keys.push(redisKeys.token(field.slice(4)));
+      if (field.startsWith('rt:'))
+        keys.push(redisKeys.refreshToken(field.slice(3)));
     }
   }
   const existing: string[] = [];
@@ -65,7 +63,8 @@ export async function loginIdOf(
     if (!key.startsWith(prefix)) continue;
     const fields = await redis.hgetall(key);
     const hasSession =
-      c.cookie === undefined || fields.sid === sessionKeyOf(c.cookie);
+      c.cookie === undefined ||
+      redisKeys.session(fields.sid) === sessionKeyOf(c.cookie);
     const hasToken =
       c.accessToken === undefined ||
       `tok:${hashSecret(c.accessToken)}` in fields;

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { jest } from '@jest/globals';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Redis } from 'ioredis';
 import type { Server } from 'node:http';
@@ -19,20 +20,74 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** Whether an open app uses this test file's own copy of the modules. */
+let ownModulesInUse = false;
+
 /**
  * Boots the real AppModule through the production bootstrap (`createApp`), with the test
  * environment plus `env` overrides. Pass `REDIS_URL: ''` for the embedded store.
+ *
+ * A process runs one app in production, and process-wide state (passport's strategies, for
+ * one) belongs to it. A test that runs several apps at once gets each further one its own
+ * copy of every module, as a process of its own would have.
  */
 export async function startApp(
   env: Record<string, string> = {},
   options: { listen?: boolean } = {},
 ): Promise<TestApp> {
-  const config = loadConfig({
+  const fullEnv = {
     ...process.env,
     SESSION_SECRET: TEST_SESSION_SECRET,
     ...env,
+  };
+  if (!ownModulesInUse) {
+    ownModulesInUse = true;
+    try {
+      const started = await boot(
+        { createApp, loadConfig, REDIS },
+        fullEnv,
+        options,
+      );
+      return {
+        ...started,
+        close: () => started.close().finally(() => (ownModulesInUse = false)),
+      };
+    } catch (err) {
+      ownModulesInUse = false;
+      throw err;
+    }
+  }
+  let started: TestApp | undefined;
+  await jest.isolateModulesAsync(async () => {
+    const [setup, configModule, constants] = await Promise.all([
+      import('../../src/app.setup.js'),
+      import('../../src/config/app-config.js'),
+      import('../../src/redis/redis.constants.js'),
+    ]);
+    started = await boot(
+      {
+        createApp: setup.createApp,
+        loadConfig: configModule.loadConfig,
+        REDIS: constants.REDIS,
+      },
+      fullEnv,
+      options,
+    );
   });
-  const app = await createApp(config);
+  return started!;
+}
+
+async function boot(
+  modules: {
+    createApp: typeof createApp;
+    loadConfig: typeof loadConfig;
+    REDIS: typeof REDIS;
+  },
+  env: Record<string, string | undefined>,
+  options: { listen?: boolean },
+): Promise<TestApp> {
+  const config = modules.loadConfig(env);
+  const app = await modules.createApp(config);
   if (options.listen) await app.listen(0, '127.0.0.1');
   else await app.init();
   const server = app.getHttpServer();
@@ -42,7 +97,7 @@ export async function startApp(
     server,
     url: address ? `http://127.0.0.1:${address.port}` : '',
     config,
-    redis: app.get<Redis>(REDIS),
+    redis: app.get<Redis>(modules.REDIS),
     close: () => app.close(),
   };
 }

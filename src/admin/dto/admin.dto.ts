@@ -8,23 +8,20 @@ import {
   IsIn,
   IsInt,
   IsOptional,
+  IsString,
+  Matches,
   Max,
+  MaxLength,
   Min,
   ValidateIf,
 } from 'class-validator';
 import { UserDto } from '../../auth/dto/token.dto.js';
 import { ROLES, type Role } from '../../users/user.js';
 
-export class ListUsersQuery {
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  // Redis ZRANGE takes 64-bit integers: `offset=1e20` answered 500.
-  @Max(Number.MAX_SAFE_INTEGER)
-  offset: number = 0;
+/** The characters a username may hold (USERNAME_PATTERN), as a prefix of 1-64 of them. */
+const USERNAME_CHARS = /^[A-Za-z0-9._@-]{1,64}$/;
 
+export class ListUsersQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
@@ -32,6 +29,30 @@ export class ListUsersQuery {
   @Min(1)
   @Max(100)
   limit: number = 20;
+
+  @ApiPropertyOptional({
+    description:
+      'The `nextCursor` of the previous page; absent for the first page',
+    example: 'WyIyMDI2LTEyLTAxVDIwOjMwOjAwLjEyM1oiLCIwYjZmMmM4ZSJd',
+    maxLength: 200,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  after?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Only users whose username starts with this, case-insensitively (taken literally)',
+    example: 'ali',
+    pattern: USERNAME_CHARS.source,
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(USERNAME_CHARS, {
+    message: 'q must be 1-64 letters, digits, ".", "_", "@" or "-"',
+  })
+  q?: string;
 }
 
 export class UpdateUserDto {
@@ -59,17 +80,17 @@ export class UpdateUserDto {
 }
 
 export class UserPageDto {
-  @ApiProperty({ type: [UserDto] })
+  @ApiProperty({ type: [UserDto], description: 'Oldest first' })
   items!: UserDto[];
 
-  @ApiProperty({ example: 42 })
-  total!: number;
-
-  @ApiProperty({ example: 0 })
-  offset!: number;
-
-  @ApiProperty({ example: 20 })
-  limit!: number;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Pass as `after` for the next page; null on the last page. Opaque: do not parse it.',
+    example: 'WyIyMDI2LTEyLTAxVDIwOjMwOjAwLjEyM1oiLCIwYjZmMmM4ZSJd',
+  })
+  nextCursor!: string | null;
 }
 
 export class EndedLoginsDto {

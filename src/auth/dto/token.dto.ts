@@ -1,17 +1,33 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-/** Documentation of the password grant; the body itself is read by `parsePasswordGrant`. */
+/** Documentation of the token request; the body itself is read by `parseTokenRequest`. */
 export class TokenRequestDto {
-  @ApiPropertyOptional({ enum: ['password'], description: 'May be omitted' })
+  @ApiPropertyOptional({
+    enum: ['password', 'refresh_token'],
+    description: 'May be omitted for the password grant',
+  })
   grant_type?: string;
 
-  @ApiProperty({ example: 'alice' })
-  username!: string;
+  @ApiPropertyOptional({
+    example: 'alice',
+    description: 'Password grant',
+  })
+  username?: string;
 
-  @ApiProperty({ example: 'correct horse battery staple' })
-  password!: string;
+  @ApiPropertyOptional({
+    example: 'correct horse battery staple',
+    description: 'Password grant',
+  })
+  password?: string;
 
-  @ApiPropertyOptional({ description: 'Accepted and ignored' })
+  @ApiPropertyOptional({ description: 'Refresh grant: the refresh token' })
+  refresh_token?: string;
+
+  @ApiPropertyOptional({
+    example: 'profile logins',
+    description:
+      'Space-separated scopes (profile, logins, account, admin); omitted means every scope the account may hold. A refresh may narrow, never widen.',
+  })
   scope?: string;
 
   @ApiPropertyOptional({ description: 'Accepted and ignored (public clients)' })
@@ -35,6 +51,15 @@ export class TokenResponseDto {
     description: 'Seconds until the token expires',
   })
   expires_in!: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Opaque, 256 random bits; rotated on every refresh. Absent for further tokens of a logged-in session.',
+  })
+  refresh_token?: string;
+
+  @ApiProperty({ example: 'profile logins account' })
+  scope!: string;
 
   @ApiPropertyOptional({ example: 'Already logged in' })
   message?: string;
@@ -85,6 +110,12 @@ export class LoginDto {
 
   @ApiProperty({ example: '127.0.0.1' })
   ip!: string;
+
+  @ApiProperty({
+    example: 'profile logins account',
+    description: 'Scopes granted at login',
+  })
+  scope!: string;
 
   @ApiProperty({ description: 'True for the login making this request' })
   current!: boolean;

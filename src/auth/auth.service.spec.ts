@@ -1,0 +1,167 @@
+import RedisMock from 'ioredis-mock';
+import type { Redis } from 'ioredis';
+import { DomainError } from '../common/domain-error.js';
+import { loadConfig } from '../config/app-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { redisKeys } from '../redis/redis-keys.js';
+import { registerScripts } from '../redis/redis-scripts.js';
+import type { LoginSession } from '../session/login-session.js';
+import type { SessionAuth } from '../session/session-auth.js';
+import { newSessionId } from '../session/session-id.js';
+import { SessionStore } from '../session/session.store.js';
+import type { User } from '../users/user.js';
+import type { UsersService } from '../users/users.service.js';
+import { AuthService } from './auth.service.js';
+import { LoginThrottle } from './login-throttle.js';
+import { LoginStore } from './login.store.js';
+
+const RIGHT = 'right password';
+
+/**
+ * The login sequence of AuthService over the real stores, on the embedded in-process Redis:
+ * what is written when, and what is left when a step fails or a login ends half-way.
+ */
+describe('AuthService.login', () => {
+  const config = loadConfig({ REDIS_URL: '', METRICS: 'off' });
+  let redis: Redis;
+  let sessions: SessionStore;
+  let logins: LoginStore;
+  let auth: AuthService;
+  let user: User;
+  let checked: number;
+
+  beforeEach(async () => {
+    redis = registerScripts(new RedisMock());
+    // ioredis-mock instances share one keyspace: start each test from an empty one.
+    await redis.flushall();
+    sessions = new SessionStore(redis, config.sessionIdleSeconds);
+    logins = new LoginStore(redis, config, sessions);
+    user = {
+      id: crypto.randomUUID(),
+      username: `alice-${crypto.randomUUID().slice(0, 8)}`,
+      passwordHash: 'unused',
+      roles: ['user'],
+      disabled: false,
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      passwordChangedAt: new Date().toISOString(),
+    };
+    checked = 0;
+    const users = {
+      verifyCredentials: (username: string, password: string) => {
+        checked++;
+        if (username === user.username && password === RIGHT)
+          return Promise.resolve(user);
+        return Promise.reject(
+          new DomainError('invalid_grant', 'Invalid username or password'),
+        );
+      },
+    } as unknown as UsersService;
+    auth = new AuthService(
+      users,
+      logins,
+      new LoginThrottle(redis, config),
+      new MetricsService(config, redis),
+      config,
+    );
+  });
+  afterEach(() => redis.disconnect());
+
+  /** A session like express-session's on the login route, writing through the real store. */
+  function browserSession(
+    steps: string[],
+    onSave?: (auth: SessionAuth, id: string) => Promise<void>,
+  ): LoginSession & { id?: string } {
+    const session: LoginSession & { id?: string } = {
+      regenerate: () => {
+        steps.push('regenerate');
+        session.id = newSessionId(config.sessionAbsoluteSeconds);
+        return Promise.resolve(session.id);
+      },
+      save: async (auth) => {
+        steps.push('save');
+        await new Promise<void>((resolve, reject) => {
+          void sessions.set(session.id!, { auth } as never, (err?: Error) =>
+            err ? reject(err) : resolve(),
+          );
+        });
+        await onSave?.(auth, session.id!);
+      },
+    };
+    return session;
+  }
+
+  const grant = (password = RIGHT) => ({
+    grant: 'password' as const,
+    username: user.username,
+    password,
+  });
+  const client = { userAgent: 'jest', ip: '192.0.2.1' };
+  const loginIds = () => redis.zrange(redisKeys.logins(user.id), 0, -1);
+
+  it('gives a fresh session only after the password is checked, and writes it after the login is recorded', async () => {
+    const steps: string[] = [];
+    const session = browserSession(steps, async (auth) => {
+      // The login record exists before the session is written: logout-all can find it.
+      expect(await logins.exists(auth.userId, auth.loginId)).toBe(true);
+    });
+    const token = await auth.login(grant(), client, session);
+    expect(steps).toEqual(['regenerate', 'save']);
+    expect(checked).toBe(1);
+    expect(await sessions.readAuth(session.id!)).toMatchObject({
+      userId: user.id,
+    });
+    expect(await logins.findToken(token.accessToken)).toMatchObject({
+      userId: user.id,
+    });
+  });
+
+  it('never touches the session for a wrong password or a refused attempt', async () => {
+    const steps: string[] = [];
+    await expect(
+      auth.login(grant('wrong'), client, browserSession(steps)),
+    ).rejects.toMatchObject({ code: 'invalid_grant' });
+    for (let i = 0; i < config.loginFreeFailuresPerAccount; i++)
+      await auth
+        .login(grant('wrong'), client, browserSession(steps))
+        .catch(() => undefined);
+    await expect(
+      auth.login(grant(), client, browserSession(steps)),
+    ).rejects.toMatchObject({ code: 'too_many_attempts' });
+    expect(steps).toEqual([]);
+    expect(checked).toBe(config.loginFreeFailuresPerAccount);
+  });
+
+  it('loses the session of a login ended while the session was being written, and fails', async () => {
+    const steps: string[] = [];
+    const session = browserSession(steps, async (auth) => {
+      // A logout-all (or password change, or disable) on another request, right now.
+      await logins.endAll(auth.userId);
+    });
+    await expect(auth.login(grant(), client, session)).rejects.toMatchObject({
+      code: 'unauthenticated',
+    });
+    expect(steps).toEqual(['regenerate', 'save']);
+    expect(await sessions.readAuth(session.id!)).toBeNull();
+    expect(await loginIds()).toEqual([]);
+  });
+
+  it('undoes the login, its record and its token, when the session cannot be written', async () => {
+    const steps: string[] = [];
+    const failure = new Error('Connection is closed.');
+    const session = browserSession(steps, () => Promise.reject(failure));
+    await expect(auth.login(grant(), client, session)).rejects.toBe(failure);
+    expect(await loginIds()).toEqual([]);
+    expect(await sessions.readAuth(session.id!)).toBeNull();
+    expect(await redis.keys(redisKeys.token('*'))).toEqual([]);
+  });
+
+  it('gives the reservation back after a right password, so it never counts as a failure', async () => {
+    for (let i = 0; i < config.loginFreeFailuresPerAccount * 2; i++)
+      await auth.login(grant(), client, browserSession([]));
+    expect(
+      await redis.exists(redisKeys.loginFailuresOfAccount(user.username)),
+    ).toBe(0);
+    expect(checked).toBe(config.loginFreeFailuresPerAccount * 2);
+  });
+});

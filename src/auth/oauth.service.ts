@@ -1,0 +1,155 @@
+import { Injectable } from '@nestjs/common';
+import { timingSafeEqual } from 'node:crypto';
+import { hashSecret } from '../common/secret-hash.js';
+import { AppConfig } from '../config/app-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { LoginStore } from './login.store.js';
+import type { Principal } from './principal.js';
+import { formatScope, SCOPE_NAMES } from './scopes.js';
+
+export type TokenTypeHint = 'access_token' | 'refresh_token';
+
+/** RFC 7662 2.2: what introspection tells of a token. */
+export type Introspection =
+  | { active: false }
+  | {
+      active: true;
+      token_type: TokenTypeHint;
+      scope: string;
+      username: string;
+      sub: string;
+      exp: number;
+      iat: number;
+    };
+
+/** Who may call the introspection endpoint: an admin, or a listed resource server. */
+export interface IntrospectionCaller {
+  principal?: Principal;
+  client?: { id: string; secret: string };
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** Revocation (RFC 7009), introspection (RFC 7662) and server metadata (RFC 8414). */
+@Injectable()
+export class OAuthService {
+  constructor(
+    private readonly logins: LoginStore,
+    private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /**
+   * Revokes a token of any kind: an access token ends alone, a refresh token ends its login.
+   * Unknown and already revoked tokens are no error (RFC 7009 2.2).
+   */
+  async revoke(token: string, hint?: TokenTypeHint): Promise<void> {
+    const kinds: TokenTypeHint[] =
+      hint === 'refresh_token'
+        ? ['refresh_token', 'access_token']
+        : ['access_token', 'refresh_token'];
+    for (const kind of kinds) {
+      if (kind === 'access_token') {
+        if (await this.logins.revokeToken(token)) {
+          this.metrics.tokensRevoked('revoked', 1);
+          return;
+        }
+      } else {
+        const record = await this.logins.findRefresh(token);
+        if (record) {
+          const revoked = await this.logins.end(record.userId, record.loginId);
+          this.metrics.tokensRevoked('revoked', revoked);
+          return;
+        }
+      }
+    }
+  }
+
+  /** Admins (with the admin scope on a bearer token) and listed resource servers. */
+  mayIntrospect(caller: IntrospectionCaller): boolean {
+    if (caller.principal)
+      return (
+        caller.principal.roles.includes('admin') &&
+        caller.principal.scopes.includes('admin')
+      );
+    const { client } = caller;
+    if (!client) return false;
+    // Compared as digests: equal lengths for timingSafeEqual, and no early exit on a prefix.
+    const presented = Buffer.from(hashSecret(`${client.id}:${client.secret}`));
+    let match = false;
+    for (const known of this.config.introspectionClients) {
+      const expected = Buffer.from(hashSecret(`${known.id}:${known.secret}`));
+      if (timingSafeEqual(presented, expected)) match = true;
+    }
+    return match;
+  }
+
+  async introspect(
+    token: string,
+    hint?: TokenTypeHint,
+  ): Promise<Introspection> {
+    const kinds: TokenTypeHint[] =
+      hint === 'refresh_token'
+        ? ['refresh_token', 'access_token']
+        : ['access_token', 'refresh_token'];
+    for (const kind of kinds) {
+      const found =
+        kind === 'access_token'
+          ? await this.introspectAccess(token)
+          : await this.introspectRefresh(token);
+      if (found) return found;
+    }
+    return { active: false };
+  }
+
+  private async introspectAccess(token: string): Promise<Introspection | null> {
+    const record = await this.logins.findToken(token);
+    if (!record) return null;
+    return {
+      active: true,
+      token_type: 'access_token',
+      scope: formatScope(record.scope ?? []),
+      username: record.username,
+      sub: record.userId,
+      exp: seconds(record.expiresAt),
+      iat: seconds(record.issuedAt),
+    };
+  }
+
+  private async introspectRefresh(
+    token: string,
+  ): Promise<Introspection | null> {
+    const record = await this.logins.findRefresh(token);
+    if (!record) return null;
+    const login = await this.logins.loginFacts(record.userId, record.loginId);
+    // A rotated token is recognised (for reuse detection) but no longer live.
+    if (!login || login.refreshHash !== hashSecret(token)) return null;
+    return {
+      active: true,
+      token_type: 'refresh_token',
+      scope: login.scope,
+      username: login.username,
+      sub: record.userId,
+      exp: seconds(record.expiresAt),
+      iat: seconds(record.issuedAt),
+    };
+  }
+
+  /** RFC 8414 metadata, for an issuer (PUBLIC_URL, or the origin the request reached). */
+  metadata(issuer: string) {
+    return {
+      issuer,
+      token_endpoint: `${issuer}/auth/token`,
+      revocation_endpoint: `${issuer}/auth/revoke`,
+      introspection_endpoint: `${issuer}/auth/introspect`,
+      grant_types_supported: ['password', 'refresh_token'],
+      response_types_supported: [],
+      scopes_supported: SCOPE_NAMES,
+      // No registered clients: client credentials are accepted and ignored ("none").
+      token_endpoint_auth_methods_supported: ['none'],
+      revocation_endpoint_auth_methods_supported: ['none'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
+      service_documentation: `${issuer}/docs`,
+    };
+  }
+}

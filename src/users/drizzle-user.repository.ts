@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { Database } from '../db/database.js';
+import { isUniqueViolation } from '../db/database-errors.js';
+import { users } from '../db/schema.js';
+import { USERNAME_PATTERN, type Role, type User } from './user.js';
+import {
+  UserListQuery,
+  UserPage,
+  UserPatch,
+  UserRepository,
+} from './user.repository.js';
+
+type Row = typeof users.$inferSelect;
+
+function toUser(row: Row): User {
+  return {
+    id: row.id,
+    username: row.username,
+    passwordHash: row.passwordHash,
+    roles: row.roles as Role[],
+    disabled: row.disabled,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    passwordChangedAt: row.passwordChangedAt.toISOString(),
+  };
+}
+
+/** `\`, `%` and `_` taken literally in a LIKE pattern (backslash is PostgreSQL's default escape). */
+function likePrefix(prefix: string): string {
+  return `${prefix.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
+}
+
+const lowerUsername = sql`lower(${users.username})`;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Accounts in PostgreSQL or PGlite through Drizzle: one statement per call, each under the
+ * database's deadline. Timestamps are written from JavaScript, at the millisecond precision
+ * the listing cursor carries.
+ */
+@Injectable()
+export class DrizzleUserRepository extends UserRepository {
+  constructor(private readonly database: Database) {
+    super();
+  }
+
+  async create(user: User): Promise<boolean> {
+    try {
+      const inserted = await this.database.run(() =>
+        this.database.db
+          .insert(users)
+          .values({
+            ...user,
+            createdAt: new Date(user.createdAt),
+            updatedAt: new Date(user.updatedAt),
+            passwordChangedAt: new Date(user.passwordChangedAt),
+          })
+          // The unique index on lower(username) decides, atomically, between simultaneous registrations.
+          .onConflictDoNothing()
+          .returning({ id: users.id }),
+      );
+      return inserted.length === 1;
+    } catch (err) {
+      // ON CONFLICT covers the index; this also covers a conflict it cannot see (none today).
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  async findById(id: string): Promise<User | null> {
+    // Not a uuid: no such user, and PostgreSQL would refuse the comparison (a 500).
+    if (!UUID.test(id)) return null;
+    return this.one(eq(users.id, id));
+  }
+
+  async findByUsername(username: string): Promise<User | null> {
+    // No stored name has other characters; a NUL would even make PostgreSQL refuse the query.
+    if (!USERNAME_PATTERN.test(username)) return null;
+    return this.one(sql`${lowerUsername} = lower(${username})`);
+  }
+
+  async update(id: string, patch: UserPatch): Promise<User | null> {
+    if (!UUID.test(id)) return null;
+    const now = new Date();
+    const rows = await this.database.run(() =>
+      this.database.db
+        .update(users)
+        .set({
+          ...patch,
+          updatedAt: now,
+          ...(patch.passwordHash !== undefined && { passwordChangedAt: now }),
+        })
+        .where(eq(users.id, id))
+        .returning(),
+    );
+    return rows[0] ? toUser(rows[0]) : null;
+  }
+
+  async list(query: UserListQuery): Promise<UserPage> {
+    const conditions: SQL[] = [];
+    if (query.usernamePrefix)
+      conditions.push(
+        sql`${lowerUsername} like ${likePrefix(query.usernamePrefix)}`,
+      );
+    if (query.after)
+      conditions.push(
+        sql`(${users.createdAt}, ${users.id}) > (${query.after.createdAt}::timestamptz, ${query.after.id}::uuid)`,
+      );
+    // One row more than asked tells whether there is a next page.
+    const rows = await this.database.run(() =>
+      this.database.db
+        .select()
+        .from(users)
+        .where(and(...conditions))
+        .orderBy(asc(users.createdAt), asc(users.id))
+        .limit(query.limit + 1),
+    );
+    const items = rows.slice(0, query.limit).map(toUser);
+    const last = items.at(-1);
+    return rows.length > query.limit && last
+      ? { items, next: { createdAt: last.createdAt, id: last.id } }
+      : { items };
+  }
+
+  private async one(where: SQL): Promise<User | null> {
+    const rows = await this.database.run(() =>
+      this.database.db.select().from(users).where(where).limit(1),
+    );
+    return rows[0] ? toUser(rows[0]) : null;
+  }
+}

@@ -1,0 +1,225 @@
+import type { Server } from 'node:http';
+import request from 'supertest';
+import { sessionCookie } from '../helpers/cookies.js';
+import { PASSWORD, register, uniqueName } from '../helpers/logins.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
+
+interface Tokens {
+  access_token: string;
+  refresh_token: string;
+  scope: string;
+}
+
+const RS_SECRET = 'resource-server-secret-0123456789';
+
+async function passwordLogin(
+  server: Server,
+  username: string,
+  password = PASSWORD,
+) {
+  const res = await request(server)
+    .post('/auth/token')
+    .type('form')
+    .send({ grant_type: 'password', username, password })
+    .expect(200);
+  return { tokens: res.body as Tokens, cookie: sessionCookie(res)! };
+}
+
+describe('revocation (RFC 7009), introspection (RFC 7662), discovery (RFC 8414)', () => {
+  let t: TestApp;
+  const adminName = uniqueName('admin');
+  const adminPassword = `admin ${uniqueName('secret')} phrase`;
+  let admin: Awaited<ReturnType<typeof passwordLogin>>;
+  beforeAll(async () => {
+    t = await startApp({
+      ADMIN_USERNAME: adminName,
+      ADMIN_PASSWORD: adminPassword,
+      INTROSPECTION_CLIENTS: `billing:${RS_SECRET}`,
+    });
+    admin = await passwordLogin(t.server, adminName, adminPassword);
+  });
+  afterAll(() => t.close());
+
+  async function newUser() {
+    const { username } = await register(t.server);
+    return { username, ...(await passwordLogin(t.server, username)) };
+  }
+  const me = (accessToken: string) =>
+    request(t.server)
+      .get('/admin/me')
+      .set('Authorization', `Bearer ${accessToken}`);
+  const asResourceServer = (secret = RS_SECRET) =>
+    `Basic ${Buffer.from(`billing:${secret}`).toString('base64')}`;
+  const introspect = (token: string, authorization: string, hint?: string) =>
+    request(t.server)
+      .post('/auth/introspect')
+      .set('Authorization', authorization)
+      .type('form')
+      .send({ token, ...(hint && { token_type_hint: hint }) });
+  const revoke = (body: object) =>
+    request(t.server).post('/auth/revoke').type('form').send(body);
+
+  it('revokes an access token alone, and answers 200 for unknown and repeated revocations', async () => {
+    const user = await newUser();
+    await revoke({ token: user.tokens.access_token }).expect(200);
+    await me(user.tokens.access_token).expect(401);
+    // The rest of the login lives on.
+    await request(t.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(200);
+    await revoke({ token: user.tokens.access_token }).expect(200);
+    await revoke({
+      token: 'never-issued',
+      token_type_hint: 'refresh_token',
+    }).expect(200);
+  });
+
+  it('revokes a refresh token by ending its whole login', async () => {
+    const user = await newUser();
+    await revoke({
+      token: user.tokens.refresh_token,
+      token_type_hint: 'refresh_token',
+    }).expect(200);
+    await me(user.tokens.access_token).expect(401);
+    await request(t.server)
+      .get('/admin/me')
+      .set('Cookie', user.cookie)
+      .expect(401);
+    await request(t.server)
+      .post('/auth/token')
+      .type('form')
+      .send({
+        grant_type: 'refresh_token',
+        refresh_token: user.tokens.refresh_token,
+      })
+      .expect(400);
+  });
+
+  it('refuses a revocation without a token with 400 invalid_request', async () => {
+    const res = await revoke({}).expect(400);
+    expect(res.body).toMatchObject({ error: 'invalid_request' });
+    await request(t.server)
+      .post('/auth/revoke')
+      .send({ token: ['a', 'b'] })
+      .expect(400);
+  });
+
+  it('introspects live access and refresh tokens for a listed resource server', async () => {
+    const user = await newUser();
+    const access = await introspect(
+      user.tokens.access_token,
+      asResourceServer(),
+    ).expect(200);
+    expect(access.headers['cache-control']).toBe('no-store');
+    expect(access.body).toEqual({
+      active: true,
+      token_type: 'access_token',
+      scope: 'profile logins account',
+      username: user.username,
+      sub: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      exp: expect.any(Number),
+      iat: expect.any(Number),
+    });
+    const body = access.body as { exp: number; iat: number };
+    expect(body.exp).toBeGreaterThan(body.iat);
+    const refresh = await introspect(
+      user.tokens.refresh_token,
+      asResourceServer(),
+      'refresh_token',
+    ).expect(200);
+    expect(refresh.body).toMatchObject({
+      active: true,
+      token_type: 'refresh_token',
+      username: user.username,
+    });
+  });
+
+  it('answers {"active":false} for anything not live: unknown, revoked, rotated', async () => {
+    const user = await newUser();
+    const rotated = await request(t.server)
+      .post('/auth/token')
+      .type('form')
+      .send({
+        grant_type: 'refresh_token',
+        refresh_token: user.tokens.refresh_token,
+      })
+      .expect(200);
+    expect(rotated.body).toHaveProperty('refresh_token');
+    await revoke({ token: user.tokens.access_token }).expect(200);
+    for (const token of [
+      'unknown',
+      user.tokens.access_token,
+      user.tokens.refresh_token,
+    ]) {
+      const res = await introspect(token, asResourceServer()).expect(200);
+      expect(res.body).toEqual({ active: false });
+    }
+  });
+
+  it('lets an admin introspect by bearer token or session, and nobody else', async () => {
+    const user = await newUser();
+    await introspect(
+      user.tokens.access_token,
+      `Bearer ${admin.tokens.access_token}`,
+    ).expect(200);
+    await request(t.server)
+      .post('/auth/introspect')
+      .set('Cookie', admin.cookie)
+      .type('form')
+      .send({ token: user.tokens.access_token })
+      .expect(200);
+    for (const authorization of [
+      `Bearer ${user.tokens.access_token}`,
+      asResourceServer('wrong-secret-0123456789abcdef'),
+      'Basic !!!',
+      '',
+    ]) {
+      const res = await introspect(user.tokens.access_token, authorization);
+      expect({ authorization, status: res.status }).toEqual({
+        authorization,
+        status: 401,
+      });
+      expect(res.body).not.toHaveProperty('active');
+    }
+    await request(t.server)
+      .post('/auth/introspect')
+      .set('Cookie', user.cookie)
+      .type('form')
+      .send({ token: user.tokens.access_token })
+      .expect(401);
+  });
+
+  it('publishes RFC 8414 metadata, the issuer being the request’s origin', async () => {
+    const res = await request(t.server)
+      .get('/.well-known/oauth-authorization-server')
+      .set('Host', 'auth.example.test')
+      .expect(200);
+    const issuer = 'http://auth.example.test';
+    expect(res.body).toMatchObject({
+      issuer,
+      token_endpoint: `${issuer}/auth/token`,
+      revocation_endpoint: `${issuer}/auth/revoke`,
+      introspection_endpoint: `${issuer}/auth/introspect`,
+      grant_types_supported: ['password', 'refresh_token'],
+      scopes_supported: ['profile', 'logins', 'account', 'admin'],
+      token_endpoint_auth_methods_supported: ['none'],
+      response_types_supported: [],
+    });
+  });
+
+  it('takes the issuer from PUBLIC_URL when set', async () => {
+    const other = await startApp({ PUBLIC_URL: 'https://login.example.com' });
+    try {
+      const res = await request(other.server)
+        .get('/.well-known/oauth-authorization-server')
+        .expect(200);
+      expect(res.body).toMatchObject({
+        issuer: 'https://login.example.com',
+        token_endpoint: 'https://login.example.com/auth/token',
+      });
+    } finally {
+      await other.close();
+    }
+  });
+});
