@@ -207,7 +207,53 @@ function routes(): Route[] {
           base: () => ({ username: fx.user.username, password: PASSWORD }),
           values: [['a', 'b'], { x: 1 }, 42, 'x'.repeat(1_025)],
         },
+        scope: {
+          base: () => ({ username: ghost(), password: PASSWORD }),
+          values: [...WRONG_TYPES, ...hostileStrings('profile')],
+        },
+        refresh_token: {
+          base: () => ({ grant_type: 'refresh_token' }),
+          values: [...WRONG_TYPES, ...hostileStrings('x'.repeat(43))],
+        },
       },
+    },
+    {
+      method: 'post',
+      name: 'POST /auth/revoke',
+      path: () => '/auth/revoke',
+      as: [{ who: 'anonymous' }],
+      fields: {
+        token: {
+          base: () => ({}),
+          values: [...WRONG_TYPES, ...hostileStrings('x'.repeat(43))],
+        },
+        token_type_hint: {
+          base: () => ({ token: 'x'.repeat(43) }),
+          values: [...WRONG_TYPES, ...hostileStrings('refresh_token')],
+        },
+      },
+    },
+    {
+      method: 'post',
+      name: 'POST /auth/introspect',
+      path: () => '/auth/introspect',
+      as: [{ who: 'admin' }],
+      fields: {
+        token: {
+          base: () => ({}),
+          values: [...WRONG_TYPES, ...hostileStrings('x'.repeat(43))],
+        },
+        token_type_hint: {
+          base: () => ({ token: 'x'.repeat(43) }),
+          values: [...WRONG_TYPES, ...hostileStrings('access_token')],
+        },
+      },
+    },
+    {
+      method: 'get',
+      name: 'GET /.well-known/oauth-authorization-server',
+      path: () => '/.well-known/oauth-authorization-server',
+      as: [{ who: 'anonymous' }],
     },
     {
       method: 'post',
