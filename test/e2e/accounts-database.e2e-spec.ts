@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { Database } from '../../src/db/database.js';
+import { migratePostgres } from '../../src/db/postgres.driver.js';
 import { DatabaseInspector } from '../helpers/database.js';
 import {
   LoggedIn,
@@ -221,7 +222,19 @@ describe('migrations at boot', () => {
     await server.close();
   });
 
-  it('lets three instances booting at once on an empty database migrate it once, under the advisory lock', async () => {
+  it('migrates once when three migrations run at once on an empty database, under the advisory lock', async () => {
+    await Promise.all([0, 1, 2].map(() => migratePostgres(url)));
+    const db = new DatabaseInspector(url);
+    try {
+      expect(
+        await db.query('select hash from drizzle.__drizzle_migrations'),
+      ).toHaveLength(1);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('lets three instances boot on that database and serve it', async () => {
     const apps = await Promise.all(
       [0, 1, 2].map(() => startApp({ DATABASE_URL: url })),
     );

@@ -112,11 +112,16 @@ describe('admin changes that touch the database and Redis', () => {
         roles: ['user', 'admin'],
       }),
     );
-    for (const headers of [
-      { Cookie: user.cookie },
-      { Authorization: `Bearer ${user.accessToken}` },
-    ])
-      await request(t.server).get('/admin/users').set(headers).expect(200);
+    await request(t.server)
+      .get('/admin/users')
+      .set({ Cookie: user.cookie })
+      .expect(200);
+    // The token's record holds the new roles (its scope, granted before, stays as it was).
+    const me = await request(t.server)
+      .get('/admin/me')
+      .set({ Authorization: `Bearer ${user.accessToken}` })
+      .expect(200);
+    expect(me.body).toMatchObject({ roles: ['user', 'admin'] });
   });
 
   it('ending logins: 503 while Redis refuses writes, then the repeat ends them', async () => {

@@ -43,10 +43,8 @@ export async function startApp(
   if (!ownModulesInUse) {
     ownModulesInUse = true;
     try {
-      const started = await boot(
-        { createApp, loadConfig, REDIS },
-        fullEnv,
-        options,
+      const started = await inTurn(() =>
+        boot({ createApp, loadConfig, REDIS }, fullEnv, options),
       );
       return {
         ...started,
@@ -57,24 +55,38 @@ export async function startApp(
       throw err;
     }
   }
-  let started: TestApp | undefined;
-  await jest.isolateModulesAsync(async () => {
-    const [setup, configModule, constants] = await Promise.all([
-      import('../../src/app.setup.js'),
-      import('../../src/config/app-config.js'),
-      import('../../src/redis/redis.constants.js'),
-    ]);
-    started = await boot(
-      {
-        createApp: setup.createApp,
-        loadConfig: configModule.loadConfig,
-        REDIS: constants.REDIS,
-      },
-      fullEnv,
-      options,
-    );
+  return inTurn(async () => {
+    let started: TestApp | undefined;
+    await jest.isolateModulesAsync(async () => {
+      const [setup, configModule, constants] = await Promise.all([
+        import('../../src/app.setup.js'),
+        import('../../src/config/app-config.js'),
+        import('../../src/redis/redis.constants.js'),
+      ]);
+      started = await boot(
+        {
+          createApp: setup.createApp,
+          loadConfig: configModule.loadConfig,
+          REDIS: constants.REDIS,
+        },
+        fullEnv,
+        options,
+      );
+    });
+    return started!;
   });
-  return started!;
+}
+
+let boots: Promise<unknown> = Promise.resolve();
+
+/**
+ * Apps started at once boot one after the other: an isolation block cannot overlap another,
+ * and Nest loads its HTTP adapter lazily, which must not happen inside another app's block.
+ */
+function inTurn<T>(start: () => Promise<T>): Promise<T> {
+  const turn = boots.then(start);
+  boots = turn.catch(() => undefined);
+  return turn;
 }
 
 async function boot(
