@@ -1,4 +1,6 @@
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sessionKeyOf } from '../helpers/redis-inspection.js';
 import { fileURLToPath } from 'node:url';
 import { chromiumPath } from '../harness/programs.mjs';
@@ -21,7 +23,14 @@ const CHROMIUM_ARGS = [
 ];
 
 /** Screenshots for the README land in docs/. */
-export const DOCS_DIR = fileURLToPath(new URL('../../docs/', import.meta.url));
+const DOCS_DIR = fileURLToPath(new URL('../../docs/', import.meta.url));
+/**
+ * Screenshots refresh the README's pictures only when asked (UPDATE_SCREENSHOTS=1), so an
+ * ordinary run leaves the working tree as it was; otherwise they go to a temporary folder.
+ */
+const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS
+  ? DOCS_DIR
+  : join(tmpdir(), 'session-bearer-auth-screenshots/');
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
@@ -44,8 +53,8 @@ export async function newContext(browser: Browser): Promise<BrowserContext> {
 }
 
 export async function screenshot(page: Page, file: string): Promise<void> {
-  mkdirSync(DOCS_DIR, { recursive: true });
-  await page.screenshot({ path: `${DOCS_DIR}${file}` });
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, file) });
 }
 
 /** Console errors and uncaught page errors, e.g. Content-Security-Policy violations. */
