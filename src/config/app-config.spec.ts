@@ -171,6 +171,7 @@ describe('loadConfig', () => {
           {
             NODE_ENV: nodeEnv,
             REDIS_URL: 'redis://127.0.0.1:6379/0',
+            DATABASE_URL: 'postgres://db.example.com/auth',
             SESSION_SECRET: SECRET,
             LOG_FORMAT: '',
           },

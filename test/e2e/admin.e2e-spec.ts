@@ -157,8 +157,10 @@ describe('admin', () => {
         mine.push((await registerAndLogin(t.server, `${prefix}-${i}`)).userId);
 
       const pages = await allPages(`q=${prefix}&limit=2`, mode);
-      expect(pages.map((p) => p.items.length)).toEqual([2, 2, 1]);
+      expect(pages.map((p) => p.items.length)).toEqual([2, 2, 2, 2, 2]);
       expect(pages.map((p) => p.nextCursor === null)).toEqual([
+        false,
+        false,
         false,
         false,
         true,
