@@ -66,7 +66,20 @@ function tokenParameters(body: unknown): {
   };
 }
 
-/** HTTP Basic credentials (RFC 7617), or undefined when the header is not Basic. */
+/** application/x-www-form-urlencoded decoding; undefined when malformed. */
+function formDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * HTTP Basic client credentials, or undefined when the header is not Basic. RFC 6749 2.3.1 has
+ * clients form-urlencode id and secret first (openid-client does: "-" arrives as "%2D"); a
+ * secret without "%" or "+" reads the same either way.
+ */
 function basicCredentials(
   header: string | undefined,
 ): { id: string; secret: string } | undefined {
@@ -75,7 +88,9 @@ function basicCredentials(
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
-  return { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+  const id = formDecode(decoded.slice(0, colon));
+  const secret = formDecode(decoded.slice(colon + 1));
+  return id === undefined || secret === undefined ? undefined : { id, secret };
 }
 
 const BEARER = /^bearer ([A-Za-z0-9_-]{1,256})$/i;

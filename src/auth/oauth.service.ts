@@ -14,7 +14,8 @@ export type Introspection =
   | { active: false }
   | {
       active: true;
-      token_type: TokenTypeHint;
+      /** RFC 7662 2.2: the RFC 6749 5.1 type, `bearer`; refresh tokens have none there, so `refresh_token`. */
+      token_type: 'bearer' | 'refresh_token';
       scope: string;
       username: string;
       sub: string;
@@ -107,7 +108,7 @@ export class OAuthService {
     if (!record) return null;
     return {
       active: true,
-      token_type: 'access_token',
+      token_type: 'bearer',
       scope: formatScope(record.scope ?? []),
       username: record.username,
       sub: record.userId,

@@ -1,8 +1,6 @@
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { SCOPES } from '../../src/auth/scopes.js';
 import { redisKeys } from '../../src/redis/redis-keys.js';
-import { PASSWORD, register, uniqueName } from '../helpers/logins.js';
-import { inspectRedis } from '../helpers/redis-inspection.js';
-import { startApp, TestApp } from '../helpers/test-app.js';
 import {
   browserSessionCookie,
   collectErrors,
@@ -12,6 +10,9 @@ import {
   screenshot,
   sessionKeyOfCookie,
 } from './chromium.js';
+import { PASSWORD, register, uniqueName } from '../helpers/logins.js';
+import { inspectRedis } from '../helpers/redis-inspection.js';
+import { startApp, TestApp } from '../helpers/test-app.js';
 
 describe('Swagger UI in a browser', () => {
   let t: TestApp;
@@ -144,6 +145,84 @@ describe('Swagger UI in a browser', () => {
     expect(response.status()).toBe(200);
     expect(await shownStatus(me)).toBe('200');
     expect(await shownBody(me)).toContain(`"username": "${username}"`);
+    expect(cspViolations(errors)).toEqual([]);
+  });
+
+  it('offers the four scopes in the Authorize dialog; a token with profile only reads /admin/me and not /auth/sessions', async () => {
+    const { username } = await register(t.server);
+    await openDocs();
+
+    await page
+      .locator('.auth-wrapper')
+      .getByRole('button', { name: 'Authorize' })
+      .click();
+    const dialog = page.locator('.modal-ux');
+    const oauth2 = dialog
+      .locator('.auth-container')
+      .filter({ hasText: 'oauth2 (OAuth2, password)' });
+    const scopes = oauth2.locator('.scopes .checkbox');
+    await scopes.first().waitFor();
+    const shown = await scopes.evaluateAll((items) =>
+      items.map((item) => ({
+        name: item.querySelector('.name')?.textContent ?? '',
+        description: item.querySelector('.description')?.textContent ?? '',
+      })),
+    );
+    expect(shown).toEqual(
+      Object.entries(SCOPES).map(([name, description]) => ({
+        name,
+        description,
+      })),
+    );
+
+    await oauth2.locator('#oauth_username').fill(username);
+    await oauth2.locator('#oauth_password').fill(PASSWORD);
+    const checkbox = (scope: string) =>
+      oauth2.locator(`.scopes input[type="checkbox"][data-value="${scope}"]`);
+    await oauth2
+      .locator(`label[for="${await checkbox('profile').getAttribute('id')}"]`)
+      .click();
+    expect(await checkbox('profile').isChecked()).toBe(true);
+    for (const other of ['logins', 'account', 'admin'])
+      expect(await checkbox(other).isChecked()).toBe(false);
+    const [tokenResponse] = await Promise.all([
+      page.waitForResponse(`${t.url}/auth/token`),
+      oauth2
+        .getByRole('button', { name: 'Apply given OAuth2 credentials' })
+        .click(),
+    ]);
+    expect(tokenResponse.status()).toBe(200);
+    expect(
+      new URLSearchParams(tokenResponse.request().postData() ?? '').get(
+        'scope',
+      ),
+    ).toBe('profile');
+    expect(await tokenResponse.json()).toMatchObject({ scope: 'profile' });
+    await oauth2.getByRole('heading', { name: 'Authorized' }).waitFor();
+    await oauth2.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    // The token endpoint also logs the browser in; drop that session so only the token counts.
+    await context.clearCookies();
+
+    const me = operation('admin', 'AdminController_me');
+    const meResponse = await execute(me, 'GET', '/admin/me');
+    expect(meResponse.request().headers().authorization).toMatch(
+      /^Bearer \S+$/,
+    );
+    expect(meResponse.status()).toBe(200);
+    expect(await shownStatus(me)).toBe('200');
+    expect(await shownBody(me)).toContain(`"username": "${username}"`);
+
+    const sessions = operation('auth', 'AuthController_sessions');
+    const sessionsResponse = await execute(sessions, 'GET', '/auth/sessions');
+    expect(sessionsResponse.request().headers().authorization).toBe(
+      meResponse.request().headers().authorization,
+    );
+    expect(sessionsResponse.status()).toBe(403);
+    expect(await sessionsResponse.headerValue('www-authenticate')).toMatch(
+      /error="insufficient_scope"/,
+    );
+    expect(await shownStatus(sessions)).toBe('403');
     expect(cspViolations(errors)).toEqual([]);
   });
 

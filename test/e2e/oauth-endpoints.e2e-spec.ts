@@ -114,7 +114,7 @@ describe('revocation (RFC 7009), introspection (RFC 7662), discovery (RFC 8414)'
     expect(access.headers['cache-control']).toBe('no-store');
     expect(access.body).toEqual({
       active: true,
-      token_type: 'access_token',
+      token_type: 'bearer',
       scope: 'profile logins account',
       username: user.username,
       sub: expect.stringMatching(/^[0-9a-f-]{36}$/),

@@ -13,7 +13,7 @@ export class IntrospectionDto {
   @ApiProperty()
   active!: boolean;
 
-  @ApiPropertyOptional({ enum: ['access_token', 'refresh_token'] })
+  @ApiPropertyOptional({ enum: ['bearer', 'refresh_token'] })
   token_type?: string;
 
   @ApiPropertyOptional({ example: 'profile logins account' })
