@@ -31,6 +31,7 @@ import { loginSessionOf } from '../session/login-session.js';
 import { SESSION_COOKIE } from '../session/session.middleware.js';
 import { prefersHtml } from '../views/browser-form.js';
 import { AuthService } from './auth.service.js';
+import { FORM_AND_JSON, NO_STORE } from './oauth-http.js';
 import type { IssuedToken } from './login.store.js';
 import { Authenticated, CurrentPrincipal, Public } from './decorators.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
@@ -45,8 +46,6 @@ import type { Principal } from './principal.js';
 import { formatScope } from './scopes.js';
 import { parseTokenRequest } from './token-request.js';
 import { LOGIN_PAGE_PATH } from '../views/login-page.js';
-
-const FORM_AND_JSON = ['application/x-www-form-urlencoded', 'application/json'];
 
 @ApiTags('auth')
 @Controller('auth')
@@ -131,7 +130,7 @@ export class AuthController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const grant = parseTokenRequest(body);
-    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    res.set(NO_STORE);
     if (grant.grant === 'refresh_token') {
       const refreshed = await this.auth.refresh(grant);
       return {

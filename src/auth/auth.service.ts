@@ -226,11 +226,7 @@ export class AuthService {
   sessionPrincipal(session: SessionAuth): Principal {
     this.logins.markSeen(session.userId, session.loginId);
     return {
-      userId: session.userId,
-      username: session.username,
-      roles: session.roles,
-      loginId: session.loginId,
-      userCreatedAt: session.userCreatedAt,
+      ...tokenFacts(session),
       scopes: scopesForRoles(session.roles),
       via: 'session',
     };

@@ -23,6 +23,7 @@ import { DomainError } from '../common/domain-error.js';
 import { ErrorBody } from '../common/error-body.dto.js';
 import { AppConfig } from '../config/app-config.js';
 import { AuthService } from './auth.service.js';
+import { FORM_AND_JSON, NO_STORE } from './oauth-http.js';
 import {
   Public,
   SWAGGER_COOKIE,
@@ -33,7 +34,6 @@ import { IntrospectionDto, TokenOperationDto } from './dto/oauth.dto.js';
 import { OAuthService, type TokenTypeHint } from './oauth.service.js';
 import type { Principal } from './principal.js';
 
-const FORM_AND_JSON = ['application/x-www-form-urlencoded', 'application/json'];
 const MAX_TOKEN_LENGTH = 1024;
 
 /** `token` and `token_type_hint` of an RFC 7009 / RFC 7662 request; other parameters are ignored. */
@@ -120,7 +120,7 @@ export class OAuthController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<Record<string, never>> {
     const { token, hint } = tokenParameters(body);
-    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    res.set(NO_STORE);
     await this.oauth.revoke(token, hint);
     return {};
   }
@@ -148,7 +148,7 @@ export class OAuthController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    res.set(NO_STORE);
     if (!this.oauth.mayIntrospect(await this.caller(req)))
       throw new DomainError(
         'unauthenticated',

@@ -138,6 +138,17 @@ function hostileStrings(sample: string): string[] {
 
 function routes(): Route[] {
   const ghost = () => uniqueName('ghost');
+  /** RFC 7009 / 7662 requests: hostile tokens, and hostile hints next to a made-up token. */
+  const tokenOperationFields = (hint: string) => ({
+    token: {
+      base: () => ({}),
+      values: [...WRONG_TYPES, ...hostileStrings('x'.repeat(43))],
+    },
+    token_type_hint: {
+      base: () => ({ token: 'x'.repeat(43) }),
+      values: [...WRONG_TYPES, ...hostileStrings(hint)],
+    },
+  });
   return [
     {
       method: 'post',
@@ -222,32 +233,14 @@ function routes(): Route[] {
       name: 'POST /auth/revoke',
       path: () => '/auth/revoke',
       as: [{ who: 'anonymous' }],
-      fields: {
-        token: {
-          base: () => ({}),
-          values: [...WRONG_TYPES, ...hostileStrings('x'.repeat(43))],
-        },
-        token_type_hint: {
-          base: () => ({ token: 'x'.repeat(43) }),
-          values: [...WRONG_TYPES, ...hostileStrings('refresh_token')],
-        },
-      },
+      fields: tokenOperationFields('refresh_token'),
     },
     {
       method: 'post',
       name: 'POST /auth/introspect',
       path: () => '/auth/introspect',
       as: [{ who: 'admin' }],
-      fields: {
-        token: {
-          base: () => ({}),
-          values: [...WRONG_TYPES, ...hostileStrings('x'.repeat(43))],
-        },
-        token_type_hint: {
-          base: () => ({ token: 'x'.repeat(43) }),
-          values: [...WRONG_TYPES, ...hostileStrings('access_token')],
-        },
-      },
+      fields: tokenOperationFields('access_token'),
     },
     {
       method: 'get',
