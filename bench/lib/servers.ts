@@ -61,7 +61,10 @@ export async function startService(
       SESSION_SECRET: newSecret(),
       // Request logging off: the benchmark measures auth, not log serialisation.
       LOG_LEVEL: 'warn',
-      // Every login comes from 127.0.0.1; no login in the benchmark fails, but be safe.
+      // Every login comes from 127.0.0.1 to one account, many at once. The throttle reserves
+      // each attempt while its password is checked, so its limits are lifted: the benchmark
+      // measures hashing and the login's writes, not the throttle.
+      LOGIN_FREE_FAILURES_PER_ACCOUNT: '1000000',
       LOGIN_FREE_FAILURES_PER_ADDRESS: '1000000',
       METRICS: 'on',
     },
