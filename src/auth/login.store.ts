@@ -288,39 +288,9 @@ export class LoginStore {
     };
     const accessHash = hashSecret(pair.accessToken);
     const nextHash = hashSecret(pair.refreshToken);
-    const rotation = await runScript(
-      this.redis,
-      'rotateRefresh',
-      [userId, loginId],
-      {
-        presented: hashSecret(refreshToken),
-        next: nextHash,
-        nextExpiresAt,
-        accessField: `${TOKEN_FIELD_PREFIX}${accessHash}`,
-        accessExpiresAt,
-        graceMs: this.config.refreshReuseGraceSeconds * 1000,
-        blob: sealSuccessor(pair, refreshToken, loginId),
-      },
-    );
-    switch (rotation.outcome) {
-      case 'rotated':
-        break;
-      case 'grace': {
-        const earlier = openSuccessor(
-          rotation.blob ?? '',
-          refreshToken,
-          loginId,
-        );
-        if (!earlier) return { outcome: 'invalid', loginId };
-        return { outcome: 'grace', tokens: answerOf(earlier, now) };
-      }
-      case 'reuse':
-        return { outcome: 'reuse_detected', userId, loginId };
-      case 'ended':
-        return { outcome: 'expired', loginId };
-      default:
-        return { outcome: 'invalid', loginId };
-    }
+    // The successor's keys are written first, so whoever is answered with the pair (this
+    // request, or an honest retry within the grace window) can use it at once. Until the
+    // script names them on the login they are known to no one, and are dropped unless it rotates.
     const token: TokenRecord = {
       userId,
       loginId,
@@ -345,12 +315,48 @@ export class LoginStore {
         expiresAt: nextExpiresAt,
       }),
     ]);
-    // A login ended meanwhile may have deleted the keys before they were written.
-    if (!(await this.exists(userId, loginId))) {
-      await Promise.all([
+    const rotation = await runScript(
+      this.redis,
+      'rotateRefresh',
+      [userId, loginId],
+      {
+        presented: hashSecret(refreshToken),
+        next: nextHash,
+        nextExpiresAt,
+        accessField: `${TOKEN_FIELD_PREFIX}${accessHash}`,
+        accessExpiresAt,
+        graceMs: this.config.refreshReuseGraceSeconds * 1000,
+        blob: sealSuccessor(pair, refreshToken, loginId),
+      },
+    );
+    const dropSuccessor = () =>
+      Promise.all([
         this.redis.del(redisKeys.token(accessHash)),
         this.redis.del(redisKeys.refreshToken(nextHash)),
       ]);
+    if (rotation.outcome !== 'rotated') await dropSuccessor();
+    switch (rotation.outcome) {
+      case 'rotated':
+        break;
+      case 'grace': {
+        const earlier = openSuccessor(
+          rotation.blob ?? '',
+          refreshToken,
+          loginId,
+        );
+        if (!earlier) return { outcome: 'invalid', loginId };
+        return { outcome: 'grace', tokens: answerOf(earlier, now) };
+      }
+      case 'reuse':
+        return { outcome: 'reuse_detected', userId, loginId };
+      case 'ended':
+        return { outcome: 'expired', loginId };
+      default:
+        return { outcome: 'invalid', loginId };
+    }
+    // A login ended while this ran may have missed the successor's names: drop it here.
+    if (!(await this.exists(userId, loginId))) {
+      await dropSuccessor();
       return { outcome: 'expired', loginId };
     }
     return { outcome: 'rotated', tokens: answerOf(pair, now) };
