@@ -20,6 +20,7 @@ export const LOGIN_OUTCOMES = [
   'success',
   'invalid_credentials',
   'throttled',
+  'shed',
   'unavailable',
   'error',
 ] as const;
