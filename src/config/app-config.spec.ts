@@ -245,7 +245,7 @@ describe('loadConfig', () => {
       ['PASSWORD_HASH_ITERATIONS', '1', 'at least 2'],
       ['PASSWORD_HASH_ITERATIONS', '0', 'at least 2'],
     ])(
-      'refuses %s=%s, under OWASP\'s floor for argon2id, naming the variable',
+      "refuses %s=%s, under OWASP's floor for argon2id, naming the variable",
       (variable, value, floor) => {
         const error = configError({ [variable]: value });
         expect(error).toBeInstanceOf(ConfigError);

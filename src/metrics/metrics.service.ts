@@ -34,7 +34,6 @@ export const REVOCATION_REASONS = [
   'password_change',
   'account_disabled',
   'admin_ended',
-  'login_abandoned',
   'refresh_reuse',
   'revoked',
 ] as const;
