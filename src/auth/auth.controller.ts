@@ -33,7 +33,12 @@ import { prefersHtml } from '../views/browser-form.js';
 import { AuthService } from './auth.service.js';
 import { FORM_AND_JSON, NO_STORE } from './oauth-http.js';
 import type { IssuedToken } from './login.store.js';
-import { Authenticated, CurrentPrincipal, Public } from './decorators.js';
+import {
+  Authenticated,
+  CurrentPrincipal,
+  Public,
+  RequiresLogin,
+} from './decorators.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
 import {
@@ -167,10 +172,16 @@ export class AuthController {
   @Post('logout')
   @HttpCode(200)
   @Authenticated()
+  @RequiresLogin()
   @ApiOperation({
     summary: 'End this login: its session and every token issued with it',
   })
   @ApiOkResponse({ type: MessageDto })
+  @ApiForbiddenResponse({
+    description:
+      'A personal access token belongs to no login: revoke it with DELETE /auth/personal-tokens/:id',
+    type: ErrorBody,
+  })
   async logout(
     @CurrentPrincipal() principal: Principal,
     @Req() req: Request,
