@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { DomainError } from '../common/domain-error.js';
 import { hashSecret } from '../common/secret-hash.js';
+import { looksLikePersonalToken } from '../account/personal-token.js';
 import { AppConfig } from '../config/app-config.js';
 import { redisKeys } from '../redis/redis-keys.js';
 import { runScript } from '../redis/redis-scripts.js';
@@ -337,9 +338,9 @@ export class LoginStore {
     const nextExpiresAt = this.refreshExpiry(now, loginExpiresAt);
     if (accessExpiresAt <= now) return { outcome: 'expired', loginId };
     const pair: SuccessorPair = {
-      accessToken: randomBytes(32).toString('base64url'),
+      accessToken: randomToken(),
       accessExpiresAt,
-      refreshToken: randomBytes(32).toString('base64url'),
+      refreshToken: randomToken(),
       scope: formatScope(scope),
     };
     const accessHash = hashSecret(pair.accessToken);
@@ -634,9 +635,20 @@ function answerOf(pair: SuccessorPair, now: number): RefreshedTokens {
   };
 }
 
-/** 256 random bits, and the SHA-256 they are stored under. */
+/**
+ * 256 random bits as base64url, never starting like a personal token (the guard tells the
+ * two apart by that prefix; about one draw in a billion is redrawn).
+ */
+function randomToken(): string {
+  for (;;) {
+    const token = randomBytes(32).toString('base64url');
+    if (!looksLikePersonalToken(token)) return token;
+  }
+}
+
+/** A fresh secret, and the SHA-256 it is stored under. */
 function newSecret(): { token: string; hash: string } {
-  const token = randomBytes(32).toString('base64url');
+  const token = randomToken();
   return { token, hash: hashSecret(token) };
 }
 

@@ -44,6 +44,7 @@ export const PERSONAL_TOKEN_REVOCATION_REASONS = [
   'owner',
   'admin',
   'account_disabled',
+  'revocation_endpoint',
 ] as const;
 export type PersonalTokenRevocationReason =
   (typeof PERSONAL_TOKEN_REVOCATION_REASONS)[number];
