@@ -276,7 +276,7 @@ async function markdown(
   const generated = [
     `# Benchmarks
 
-Written by \`npm run bench\` (bench/auth-overhead.ts) on ${date} UTC; the run took ${minutesAndSeconds(results.runtimeSeconds)}. The ratio column travels between machines better than req/s does. \`npm run bench:profile\` records a CPU profile of the session variant for the section at the end.`,
+Written by \`npm run bench\` (bench/auth-overhead.ts) on ${date} UTC; the run took ${minutesAndSeconds(results.runtimeSeconds)}. The ratio column travels between machines better than req/s does. \`npm run bench:profile\` records a CPU profile of a read variant (\`BENCH_PROFILE_VARIANT\`: session, bearer or anonymous) for the section at the end.`,
     machineSection(results),
     methodSection(results),
     resultsSection(results),
