@@ -19,12 +19,25 @@ export interface FloodResult {
 
 type Outcome = { kind: 'loggedIn' | 'shed' | 'other'; label: string };
 
+/** A 200 whose body is not what a login gives (not even JSON) is an "other", not a crash. */
+function accepts(
+  loggedIn: (res: Response, body: string) => boolean,
+  res: Response,
+  body: string,
+): boolean {
+  try {
+    return loggedIn(res, body);
+  } catch {
+    return false;
+  }
+}
+
 async function outcomeOf(
   res: Response,
   loggedIn: (res: Response, body: string) => boolean,
 ): Promise<Outcome> {
   const body = await res.text();
-  if (res.status === 200 && loggedIn(res, body))
+  if (res.status === 200 && accepts(loggedIn, res, body))
     return { kind: 'loggedIn', label: '200' };
   if (res.status === 503 && res.headers.has('retry-after'))
     return { kind: 'shed', label: '503' };
