@@ -31,8 +31,8 @@ export class AppModule {
         MetricsModule.forRoot(config),
         SessionModule,
         AuthModule,
-        AdminModule,
         AccountModule,
+        AdminModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -3,6 +3,7 @@ import {
   Controller,
   Delete,
   Get,
+  HttpCode,
   Param,
   ParseUUIDPipe,
   Patch,
@@ -10,11 +11,16 @@ import {
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import {
+  PersonalTokenDto,
+  RevokedPersonalTokensDto,
+} from '../account/dto/personal-token.dto.js';
 import { AuthService } from '../auth/auth.service.js';
 import { Authenticated, CurrentPrincipal } from '../auth/decorators.js';
 import { UserDto } from '../auth/dto/token.dto.js';
@@ -83,5 +89,46 @@ export class AdminController {
     @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
   ) {
     return { ended: await this.admin.endLogins(id) };
+  }
+
+  @Get('users/:id/personal-tokens')
+  @Authenticated({ scope: 'admin', roles: ['admin'] })
+  @ApiOperation({ summary: "List a user's live personal access tokens" })
+  @ApiOkResponse({ type: [PersonalTokenDto] })
+  @ApiBadRequestResponse({ description: 'Not a user id', type: ErrorBody })
+  @ApiNotFoundResponse({ description: 'No such user', type: ErrorBody })
+  async personalTokens(
+    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+  ) {
+    return this.admin.listPersonalTokens(id);
+  }
+
+  @Delete('users/:id/personal-tokens')
+  @Authenticated({ scope: 'admin', roles: ['admin'] })
+  @ApiOperation({ summary: 'Revoke every personal access token of a user' })
+  @ApiOkResponse({ type: RevokedPersonalTokensDto })
+  @ApiBadRequestResponse({ description: 'Not a user id', type: ErrorBody })
+  @ApiNotFoundResponse({ description: 'No such user', type: ErrorBody })
+  async revokePersonalTokens(
+    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+  ) {
+    return { revoked: await this.admin.revokePersonalTokens(id) };
+  }
+
+  @Delete('users/:id/personal-tokens/:tokenId')
+  @HttpCode(204)
+  @Authenticated({ scope: 'admin', roles: ['admin'] })
+  @ApiOperation({ summary: "Revoke one of a user's personal access tokens" })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiBadRequestResponse({ description: 'Not an id', type: ErrorBody })
+  @ApiNotFoundResponse({
+    description: 'No such token of that user',
+    type: ErrorBody,
+  })
+  async revokePersonalToken(
+    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+    @Param('tokenId', new ParseUUIDPipe({ version: '4' })) tokenId: string,
+  ) {
+    await this.admin.revokePersonalToken(id, tokenId);
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccountModule } from '../account/account.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AdminController } from './admin.controller.js';
@@ -6,7 +7,7 @@ import { AdminService } from './admin.service.js';
 import { AdminSeeder } from './admin.seeder.js';
 
 @Module({
-  imports: [AuthModule, UsersModule],
+  imports: [AuthModule, AccountModule, UsersModule],
   controllers: [AdminController],
   providers: [AdminService, AdminSeeder],
 })

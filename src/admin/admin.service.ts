@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { PersonalTokensService } from '../account/personal-tokens.service.js';
+import type { PersonalTokenView } from '../account/personal-tokens.service.js';
 import { LoginStore } from '../auth/login.store.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PublicUser, Role, toPublicUser } from '../users/user.js';
@@ -11,6 +13,7 @@ export class AdminService {
     private readonly users: UsersService,
     private readonly logins: LoginStore,
     private readonly metrics: MetricsService,
+    private readonly personalTokens: PersonalTokensService,
   ) {}
 
   async list(query: {
@@ -30,7 +33,10 @@ export class AdminService {
     };
   }
 
-  /** Disabling ends every login; a role change reaches the user's live sessions and tokens at once. */
+  /**
+   * Disabling ends every login and revokes every personal token; a role change reaches the
+   * user's live sessions and tokens at once.
+   */
   async update(
     id: string,
     patch: { roles?: Role[]; disabled?: boolean },
@@ -41,9 +47,13 @@ export class AdminService {
     if (patch.disabled !== undefined) changes.disabled = patch.disabled;
     const user = await this.users.update(id, changes);
     if (user.disabled) {
+      await this.personalTokens.revokeAll(id, 'account_disabled');
       const ended = await this.logins.endAll(id);
       this.metrics.tokensRevoked('account_disabled', ended.tokens);
-    } else if (patch.roles) await this.logins.updateRoles(id, user.roles);
+    } else if (patch.roles) {
+      await this.personalTokens.rolesChanged(id);
+      await this.logins.updateRoles(id, user.roles);
+    }
     return toPublicUser(user);
   }
 
@@ -52,5 +62,19 @@ export class AdminService {
     const ended = await this.logins.endAll(id);
     this.metrics.tokensRevoked('admin_ended', ended.tokens);
     return ended.logins;
+  }
+
+  async revokePersonalToken(userId: string, id: string): Promise<void> {
+    await this.personalTokens.revoke(userId, id, 'admin');
+  }
+
+  async revokePersonalTokens(id: string): Promise<number> {
+    await this.users.getById(id);
+    return this.personalTokens.revokeAll(id, 'admin');
+  }
+
+  async listPersonalTokens(id: string): Promise<PersonalTokenView[]> {
+    await this.users.getById(id);
+    return this.personalTokens.list(id);
   }
 }

@@ -33,7 +33,12 @@ import { prefersHtml } from '../views/browser-form.js';
 import { AuthService } from './auth.service.js';
 import { FORM_AND_JSON, NO_STORE } from './oauth-http.js';
 import type { IssuedToken } from './login.store.js';
-import { Authenticated, CurrentPrincipal, Public } from './decorators.js';
+import {
+  Authenticated,
+  CurrentPrincipal,
+  Public,
+  RequiresLogin,
+} from './decorators.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
 import {
@@ -166,6 +171,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(200)
   @Authenticated()
+  @RequiresLogin()
   @ApiOperation({
     summary: 'End this login: its session and every token issued with it',
   })

@@ -6,7 +6,12 @@ import { AppConfig } from '../config/app-config.js';
 import { isSameOriginRequest, SAFE_METHODS } from './same-origin.js';
 import { AuthService } from './auth.service.js';
 import { BearerGuard } from './bearer.guard.js';
-import { IS_PUBLIC, RequiredScope, Roles } from './decorators.js';
+import {
+  IS_PUBLIC,
+  REQUIRES_LOGIN,
+  RequiredScope,
+  Roles,
+} from './decorators.js';
 import type { Principal } from './principal.js';
 
 /**
@@ -53,6 +58,14 @@ export class AuthGuard implements CanActivate {
     ) {
       throw new DomainError('forbidden', `Requires role: ${roles.join(', ')}`);
     }
+    if (
+      principal.via === 'personal_token' &&
+      this.reflector.getAllAndOverride<boolean>(REQUIRES_LOGIN, targets)
+    )
+      throw new DomainError(
+        'forbidden',
+        'A personal access token belongs to no login; revoke it with DELETE /auth/personal-tokens/:id',
+      );
     const scope = this.reflector.getAllAndOverride(RequiredScope, targets);
     if (scope && !principal.scopes.includes(scope))
       throw new DomainError(

@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { forwardRef, Module } from '@nestjs/common';
+import { AccountModule } from '../account/account.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { LoginPageController } from '../views/login-page.controller.js';
 import { AuthController } from './auth.controller.js';
@@ -12,7 +13,7 @@ import { OAuthController } from './oauth.controller.js';
 import { OAuthService } from './oauth.service.js';
 
 @Module({
-  imports: [UsersModule],
+  imports: [UsersModule, forwardRef(() => AccountModule)],
   controllers: [AuthController, OAuthController, LoginPageController],
   providers: [
     AuthService,

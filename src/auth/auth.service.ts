@@ -294,6 +294,27 @@ export class AuthService {
     this.metrics.tokensRevoked('logout_all', ended.tokens);
   }
 
+  /**
+   * Re-authentication: the caller's current password, checked under the login throttle (a
+   * wrong one counts as a failed login), or `wrong_password`.
+   */
+  async confirmPassword(
+    principal: Principal,
+    password: string,
+    address: string,
+  ): Promise<void> {
+    const user = await this.users.getById(principal.userId);
+    // Throttled like a login, so a stolen session cannot guess the password at leisure.
+    await this.underThrottle(user.username, address, async () => {
+      if (!(await this.users.verifyPassword(user, password))) {
+        throw new DomainError(
+          'wrong_password',
+          'The current password is wrong',
+        );
+      }
+    });
+  }
+
   /** Changes the password and ends every other login of the user. */
   async changePassword(
     principal: Principal,
@@ -301,18 +322,9 @@ export class AuthService {
     newPassword: string,
     address: string,
   ): Promise<void> {
-    const user = await this.users.getById(principal.userId);
-    // Throttled like a login, so a stolen session cannot guess the password at leisure.
-    await this.underThrottle(user.username, address, async () => {
-      if (!(await this.users.verifyPassword(user, currentPassword))) {
-        throw new DomainError(
-          'wrong_password',
-          'The current password is wrong',
-        );
-      }
-    });
-    await this.users.changePassword(user.id, newPassword);
-    const ended = await this.logins.endAll(user.id, principal.loginId);
+    await this.confirmPassword(principal, currentPassword, address);
+    await this.users.changePassword(principal.userId, newPassword);
+    const ended = await this.logins.endAll(principal.userId, principal.loginId);
     this.metrics.tokensRevoked('password_change', ended.tokens);
   }
 }

@@ -1,20 +1,31 @@
-import { Injectable } from '@nestjs/common';
+import { forwardRef, Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-http-bearer';
 import { DomainError } from '../common/domain-error.js';
 import { AUTH_REALM } from '../common/http-errors.js';
+import { looksLikePersonalToken } from '../account/personal-token.js';
+import { PersonalTokensService } from '../account/personal-tokens.service.js';
 import { AuthService } from './auth.service.js';
 import type { Principal } from './principal.js';
 
-/** passport-http-bearer: the token's principal comes from the auth service. */
+/**
+ * passport-http-bearer: an access token's principal comes from the auth service, a personal
+ * access token's (`sbat_…`) from the personal-tokens service.
+ */
 @Injectable()
 export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
-  constructor(private readonly auth: AuthService) {
+  constructor(
+    private readonly auth: AuthService,
+    @Inject(forwardRef(() => PersonalTokensService))
+    private readonly personalTokens: PersonalTokensService,
+  ) {
     super({ realm: AUTH_REALM });
   }
 
   async validate(accessToken: string): Promise<Principal> {
-    const principal = await this.auth.resolveToken(accessToken);
+    const principal = looksLikePersonalToken(accessToken)
+      ? await this.personalTokens.resolve(accessToken)
+      : await this.auth.resolveToken(accessToken);
     if (!principal)
       throw new DomainError(
         'invalid_token',

@@ -30,6 +30,13 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
 /** Roles a route requires, on top of being logged in. */
 export const Roles = Reflector.createDecorator<Role[]>();
 
+/**
+ * The route acts on the caller's login (logout): a personal access token, which belongs to no
+ * login, is refused.
+ */
+export const RequiresLogin = () => SetMetadata(REQUIRES_LOGIN, true);
+export const REQUIRES_LOGIN = 'auth:requires-login';
+
 /** The scope a bearer token needs for a route (a session has every scope its roles allow). */
 export const RequiredScope = Reflector.createDecorator<Scope>();
 

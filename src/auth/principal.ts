@@ -6,12 +6,13 @@ export interface Principal {
   userId: string;
   username: string;
   roles: Role[];
+  /** For a personal access token, `pat:<token id>`: it names no login. */
   loginId: string;
   /** When the account was created; immutable, so it can be carried by the credential. */
   userCreatedAt: string;
   /** What the credential may be used for: a session has every scope its roles allow. */
   scopes: Scope[];
-  via: 'session' | 'bearer';
+  via: 'session' | 'bearer' | 'personal_token';
 }
 
 /**

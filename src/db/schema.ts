@@ -12,7 +12,10 @@ import {
 const timestamptz = (name: string) =>
   timestamp(name, { withTimezone: true, mode: 'date' }).notNull();
 
-/** Accounts. The one table; `UserRepository` (src/users) is its only reader and writer. */
+/**
+ * Accounts. `UserRepository` (src/users) is their only writer; the personal-token store reads
+ * the columns a token's principal carries, joined to the token in its one lookup query.
+ */
 export const users = pgTable(
   'users',
   {
@@ -34,4 +37,31 @@ export const users = pgTable(
   ],
 );
 
-export const schema = { users };
+/**
+ * Personal access tokens, by the SHA-256 of the secret (never the secret). `PersonalTokenStore`
+ * (src/account) is the only reader and writer. Revoking deletes the row.
+ */
+export const personalTokens = pgTable(
+  'personal_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    /** The secret's first characters, shown in listings. */
+    prefix: text('prefix').notNull(),
+    scopes: text('scopes').array().notNull(),
+    createdAt: timestamptz('created_at'),
+    expiresAt: timestamptz('expires_at'),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    uniqueIndex('personal_tokens_token_hash_key').on(t.tokenHash),
+    // A user's listing, newest first, and the lookups that invalidate a user's tokens.
+    index('personal_tokens_user_id_created_at_idx').on(t.userId, t.createdAt),
+  ],
+);
+
+export const schema = { users, personalTokens };

@@ -39,6 +39,15 @@ export const REVOCATION_REASONS = [
 ] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
+/** Why personal access tokens were revoked. */
+export const PERSONAL_TOKEN_REVOCATION_REASONS = [
+  'owner',
+  'admin',
+  'account_disabled',
+] as const;
+export type PersonalTokenRevocationReason =
+  (typeof PERSONAL_TOKEN_REVOCATION_REASONS)[number];
+
 export const REFRESH_OUTCOMES = [
   'rotated',
   'grace',
@@ -80,6 +89,9 @@ interface AppMetrics {
   refreshes: Counter<'outcome'>;
   tokensIssued: Counter;
   tokensRevoked: Counter<'reason'>;
+  personalTokensCreated: Counter;
+  personalTokensRevoked: Counter<'reason'>;
+  personalTokensUsed: Counter;
   redisCommandDuration: Histogram<'command'>;
   redisCommandErrors: Counter<'command'>;
 }
@@ -131,6 +143,21 @@ export class MetricsService implements OnModuleInit {
     this.metrics?.tokensRevoked.inc({ reason }, count);
   }
 
+  personalTokenCreated(): void {
+    this.metrics?.personalTokensCreated.inc();
+  }
+
+  personalTokensRevoked(
+    reason: PersonalTokenRevocationReason,
+    count: number,
+  ): void {
+    this.metrics?.personalTokensRevoked.inc({ reason }, count);
+  }
+
+  personalTokenUsed(): void {
+    this.metrics?.personalTokensUsed.inc();
+  }
+
   /** The exposition text: process metrics, then this app's. */
   async scrape(): Promise<string> {
     if (!this.metrics) throw new Error('metrics are off');
@@ -164,10 +191,18 @@ function createMetrics(redis: Redis): AppMetrics {
     labelNames: ['outcome'],
     registers,
   });
+  const personalTokensRevoked = new Counter({
+    name: `${PREFIX}personal_tokens_revoked_total`,
+    help: 'Live personal access tokens revoked, by who or what revoked them.',
+    labelNames: ['reason'],
+    registers,
+  });
   // Every series exists from the start, so a rate over a fresh process is not a missing series.
   for (const outcome of LOGIN_OUTCOMES) logins.inc({ outcome }, 0);
   for (const outcome of REFRESH_OUTCOMES) refreshes.inc({ outcome }, 0);
   for (const reason of REVOCATION_REASONS) tokensRevoked.inc({ reason }, 0);
+  for (const reason of PERSONAL_TOKEN_REVOCATION_REASONS)
+    personalTokensRevoked.inc({ reason }, 0);
   new Gauge({
     name: `${PREFIX}redis_up`,
     help: '1 when the Redis client is connected and ready, else 0.',
@@ -195,6 +230,17 @@ function createMetrics(redis: Redis): AppMetrics {
       registers,
     }),
     tokensRevoked,
+    personalTokensCreated: new Counter({
+      name: `${PREFIX}personal_tokens_created_total`,
+      help: 'Personal access tokens created.',
+      registers,
+    }),
+    personalTokensRevoked,
+    personalTokensUsed: new Counter({
+      name: `${PREFIX}personal_tokens_used_total`,
+      help: 'Requests authenticated by a personal access token.',
+      registers,
+    }),
     redisCommandDuration: new Histogram({
       name: `${PREFIX}redis_command_duration_seconds`,
       help: 'Redis commands answered without error, from send to reply, by command.',

@@ -4,7 +4,7 @@
  * Prefix `auth:`. Keys that one operation must touch together share a hash tag, so the
  * layout works on Redis Cluster:
  * - `{u:<userId>}`: that user's login records and the index of them.
- * Sessions, tokens and login-throttle buckets stand on their own (each script touches one of
+ * Sessions, tokens, personal-token cache entries and login-throttle buckets stand on their own (each script touches one of
  * them at a time), so they spread over a cluster's slots. Sessions and tokens are keyed by the
  * SHA-256 of their secret. Accounts are not here: they live in PostgreSQL (src/db).
  */
@@ -27,6 +27,12 @@ export const redisKeys = {
     `auth:{u:${userId}}:login:${loginId}`,
   /** Sorted set of a user's login ids scored by absolute expiry (ms). TTL: the latest expiry. */
   logins: (userId: string) => `auth:{u:${userId}}:logins`,
+  /**
+   * Cache of a personal access token (JSON: the principal's facts, or the tombstone of a
+   * revoked or unknown token), by SHA-256 of the token. The token itself lives in PostgreSQL.
+   * TTL: minutes, never beyond the token's expiry.
+   */
+  personalToken: (tokenHash: string) => `auth:pat:${tokenHash}`,
   /** Login-throttle bucket of one account (hash: count, last). TTL: the failure window. */
   loginFailuresOfAccount: (username: string) =>
     `auth:login-failures:account:${username.toLowerCase()}`,

@@ -17,6 +17,7 @@ const SAMPLES: { [N in ScriptName]: () => ScriptFacts<N> } = {
   reserveAttempt: () => [redisKeys.loginFailuresOfAccount(username())],
   refundAttempt: () => [redisKeys.loginFailuresOfAddress('2001:db8::1')],
   recordFailure: () => [redisKeys.loginFailuresOfAccount(username())],
+  rewritePersonalToken: () => [randomBytes(32).toString('base64url')],
 };
 
 function keysOf<N extends ScriptName>(name: N): string[] {

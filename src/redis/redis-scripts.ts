@@ -179,6 +179,25 @@ return {'unknown'}`,
   }),
 
   /**
+   * Rewrites a personal token's cache entry with fresher facts (a role change), unless it holds
+   * the tombstone of a revocation: a revoked token must stay refused. 1 when written.
+   */
+  rewritePersonalToken: script({
+    numberOfKeys: 1,
+    keys: (tokenHash: string) => [redisKeys.personalToken(tokenHash)],
+    argv: (value: string, ttlMs: number, tombstone: string) => [
+      value,
+      ttlMs,
+      tombstone,
+    ],
+    lua: `
+if redis.call('GET', KEYS[1]) == ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`,
+    reply: asNumber,
+  }),
+
+  /**
    * Reserves one login attempt in a throttle bucket (hash: count, last), or refuses it. The
    * count holds failures and attempts still being checked: after `free` of them, each further
    * attempt must wait 1 s, 2 s, 4 s ... (capped) after the latest. Replies 0 when reserved,

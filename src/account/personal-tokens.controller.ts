@@ -1,0 +1,93 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Req,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import type { Request } from 'express';
+import { Authenticated, CurrentPrincipal } from '../auth/decorators.js';
+import type { Principal } from '../auth/principal.js';
+import { ErrorBody } from '../common/error-body.dto.js';
+import {
+  CreatedPersonalTokenDto,
+  CreatePersonalTokenDto,
+  PersonalTokenDto,
+} from './dto/personal-token.dto.js';
+import { PersonalTokensService } from './personal-tokens.service.js';
+
+@ApiTags('auth')
+@Controller('auth/personal-tokens')
+export class PersonalTokensController {
+  constructor(private readonly tokens: PersonalTokensService) {}
+
+  @Post()
+  @HttpCode(201)
+  @Authenticated({ scope: 'account' })
+  @ApiOperation({
+    summary: 'Create a personal access token (re-enter the password)',
+    description:
+      'The secret is in this answer only. Use it as `Authorization: Bearer <token>`. A wrong current password counts against the login throttle.',
+  })
+  @ApiCreatedResponse({ type: CreatedPersonalTokenDto })
+  @ApiBadRequestResponse({
+    description:
+      'Wrong current password, invalid fields, or scopes beyond what the caller holds',
+    type: ErrorBody,
+  })
+  @ApiTooManyRequestsResponse({
+    description:
+      'Too many wrong passwords for this account or address; see Retry-After',
+    type: ErrorBody,
+  })
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreatePersonalTokenDto,
+    @Req() req: Request,
+  ) {
+    return this.tokens.create(principal, dto, req.ip ?? '');
+  }
+
+  @Get()
+  @Authenticated({ scope: 'account' })
+  @ApiOperation({
+    summary: "List the caller's live personal access tokens, newest first",
+  })
+  @ApiOkResponse({ type: [PersonalTokenDto] })
+  async list(@CurrentPrincipal() principal: Principal) {
+    return this.tokens.list(principal.userId);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Authenticated({ scope: 'account' })
+  @ApiOperation({
+    summary: "Revoke one of the caller's personal access tokens",
+  })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiBadRequestResponse({ description: 'Not a token id', type: ErrorBody })
+  @ApiNotFoundResponse({
+    description: 'No such token of the caller',
+    type: ErrorBody,
+  })
+  async revoke(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+  ) {
+    await this.tokens.revoke(principal.userId, id);
+  }
+}
