@@ -287,6 +287,215 @@ describe('account page', () => {
     });
   });
 
+  describe('personal tokens', () => {
+    const TOKEN_IN_PAGE =
+      /<input id="new-token" [^>]*value="(sbat_[0-9A-Za-z]{38})"/;
+
+    /** Creates a token on the page; returns the answer and the secret it shows. */
+    async function createOnPage(
+      cookie: string,
+      form: Record<string, string | string[]>,
+    ): Promise<{ res: request.Response; token: string }> {
+      const res = await postForm(t.server, '/account/personal-tokens', cookie)
+        .send({ currentPassword: PASSWORD, expiresInDays: '30', ...form })
+        .expect(200);
+      const token = TOKEN_IN_PAGE.exec(res.text)?.[1];
+      if (!token) throw new Error('the page shows no new token');
+      return { res, token };
+    }
+
+    function revokeFormOf(page: string, name: string): string {
+      const row = (page.match(/<tr>\s*<td>[\s\S]*?<\/tr>/g) ?? []).find((r) =>
+        r.startsWith(`<tr>\n          <td>${name}</td>`),
+      );
+      const action = row && /action="([^"]+\/revoke)"/.exec(row)?.[1];
+      if (!action) throw new Error(`no revoke form for ${name}`);
+      return action;
+    }
+
+    it('creates a token on the page, shows its secret once in the answer itself, and the token works with its scopes only', async () => {
+      const user = await registerAndLogin(t.server);
+      const { res, token } = await createOnPage(user.cookie, {
+        name: 'deploy script',
+        scopes: 'profile',
+      });
+      expect(res.headers['content-type']).toMatch(/text\/html/);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers.location).toBeUndefined();
+      expect(setCookies(res)).toEqual([]);
+      expect(res.text).toContain('Copy it now: it is shown only this once.');
+      expect(res.text).not.toContain(PASSWORD);
+      await request(t.server)
+        .get('/admin/me')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(200);
+      await request(t.server)
+        .get('/auth/sessions')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(403);
+      // Later the page lists it by name and prefix, never the secret.
+      const page = await getPage(t.server, '/account', user.cookie).expect(200);
+      expect(page.text).toContain('<td>deploy script</td>');
+      expect(page.text).toContain(`<code>${token.slice(0, 9)}…</code>`);
+      expect(page.text).not.toContain(token);
+      expect(page.text).not.toContain('id="new-token"');
+    });
+
+    it('takes several scopes from ticked checkboxes', async () => {
+      const user = await registerAndLogin(t.server);
+      const { token } = await createOnPage(user.cookie, {
+        name: 'two scopes',
+        scopes: ['profile', 'logins'],
+      });
+      await request(t.server)
+        .get('/auth/sessions')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(200);
+    });
+
+    it('revokes a token from the page: it is refused from then on', async () => {
+      const user = await registerAndLogin(t.server);
+      const { token } = await createOnPage(user.cookie, {
+        name: 'short-lived',
+        scopes: 'profile',
+      });
+      const page = await getPage(t.server, '/account', user.cookie);
+      const res = await postForm(
+        t.server,
+        revokeFormOf(page.text, 'short-lived'),
+        user.cookie,
+      ).expect(303);
+      expect(res.headers.location).toBe('/account?done=token_revoked');
+      const refused = await request(t.server)
+        .get('/admin/me')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(401);
+      expect(refused.body).toMatchObject({ error: 'invalid_token' });
+      const after = await getPage(t.server, res.headers.location, user.cookie);
+      expect(after.text).toContain('The token has been revoked.');
+      expect(after.text).toContain('You have no personal tokens.');
+    });
+
+    it('shows "already revoked" for a token that is gone, another user\'s, or no token id', async () => {
+      const user = await registerAndLogin(t.server);
+      const stranger = await registerAndLogin(t.server);
+      const { token } = await createOnPage(stranger.cookie, {
+        name: 'theirs',
+        scopes: 'profile',
+      });
+      const theirs = revokeFormOf(
+        (await getPage(t.server, '/account', stranger.cookie)).text,
+        'theirs',
+      );
+      for (const path of [
+        theirs,
+        '/account/personal-tokens/3f1b8a52-6c1d-4e2f-9a7b-0c4d5e6f7a8b/revoke',
+        '/account/personal-tokens/not-a-token-id/revoke',
+      ]) {
+        const res = await postForm(t.server, path, user.cookie).expect(303);
+        expect(res.headers.location).toBe(
+          '/account?error=not_found&form=personal-tokens',
+        );
+      }
+      await request(t.server)
+        .get('/admin/me')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(200);
+      const page = await getPage(
+        t.server,
+        '/account?error=not_found&form=personal-tokens',
+        user.cookie,
+      );
+      expect(page.text).toContain('That token has already been revoked.');
+    });
+
+    it('creates nothing for a wrong current password and shows why, never the password', async () => {
+      const user = await registerAndLogin(t.server);
+      const res = await postForm(
+        t.server,
+        '/account/personal-tokens',
+        user.cookie,
+      )
+        .send({
+          name: 'nope',
+          scopes: 'profile',
+          expiresInDays: '30',
+          currentPassword: 'not my password',
+        })
+        .expect(303);
+      expect(res.headers.location).toBe(
+        '/account?error=wrong_password&form=personal-tokens',
+      );
+      const page = await getPage(t.server, res.headers.location, user.cookie);
+      expect(page.text).toContain(
+        'The current password is wrong. No token was created.',
+      );
+      expect(page.text).toContain('aria-describedby="personal-tokens-error"');
+      expect(page.text).not.toContain('not my password');
+      expect(page.text).toContain('You have no personal tokens.');
+    });
+
+    it.each([
+      ['no scope ticked', { scopes: undefined }],
+      ['a blank name', { name: '   ' }],
+      ['no name', { name: undefined }],
+      ['an unknown scope', { scopes: 'root' }],
+      [
+        'the admin scope for a user without the admin role',
+        { scopes: 'admin' },
+      ],
+      ['an expiry of 0 days', { expiresInDays: '0' }],
+      ['an expiry beyond a year', { expiresInDays: '366' }],
+      ['an expiry that is no number', { expiresInDays: 'forever' }],
+      ['an unknown field', { owner: 'someone-else' }],
+    ])(
+      'shows the rules on the page for %s, and answers an API client 400',
+      async (_, change) => {
+        const user = await registerAndLogin(t.server);
+        const body = {
+          name: 'valid name',
+          scopes: 'profile',
+          expiresInDays: '30',
+          currentPassword: PASSWORD,
+          ...change,
+        };
+        const res = await postForm(
+          t.server,
+          '/account/personal-tokens',
+          user.cookie,
+        )
+          .send(body)
+          .expect(303);
+        expect(res.headers.location).toBe(
+          '/account?error=validation_failed&form=personal-tokens',
+        );
+        const page = await getPage(t.server, res.headers.location, user.cookie);
+        expect(page.text).toContain('tick at least one scope');
+        expect(page.text).toContain('You have no personal tokens.');
+        const api = await request(t.server)
+          .post('/account/personal-tokens')
+          .set('Cookie', user.cookie)
+          .type('form')
+          .send(body)
+          .expect(400);
+        expect(api.body).toMatchObject({ error: 'validation_failed' });
+      },
+    );
+
+    it('offers a checkbox for each scope the account may grant: no admin scope for a user', async () => {
+      const user = await registerAndLogin(t.server);
+      const page = await getPage(t.server, '/account', user.cookie);
+      const boxes = [
+        ...page.text.matchAll(
+          /<input type="checkbox" id="scope-(\w+)" name="scopes"/g,
+        ),
+      ].map((m) => m[1]);
+      expect(boxes).toEqual(['profile', 'logins', 'account']);
+      for (const scope of boxes)
+        expect(page.text).toMatch(new RegExp(`<label for="scope-${scope}">`));
+    });
+  });
+
   describe('CSRF and anonymous posts', () => {
     const crossSite = [
       ['Sec-Fetch-Site: cross-site', { 'Sec-Fetch-Site': 'cross-site' }],
@@ -301,6 +510,19 @@ describe('account page', () => {
         const { user, other } = await userWithTwoLogins();
         const forms: [string, object][] = [
           [`/account/logins/${other.loginId}/end`, {}],
+          [
+            '/account/personal-tokens',
+            {
+              name: 'from elsewhere',
+              scopes: 'profile',
+              expiresInDays: '30',
+              currentPassword: PASSWORD,
+            },
+          ],
+          [
+            '/account/personal-tokens/3f1b8a52-6c1d-4e2f-9a7b-0c4d5e6f7a8b/revoke',
+            {},
+          ],
           ['/account/logout-all', {}],
           [
             '/account/password',
@@ -321,6 +543,8 @@ describe('account page', () => {
         await expectLive(t.server, user);
         await expectLive(t.server, other);
         await login(t.server, user.username, PASSWORD);
+        const page = await getPage(t.server, '/account', user.cookie);
+        expect(page.text).toContain('You have no personal tokens.');
       },
     );
 
@@ -359,6 +583,48 @@ describe('account page', () => {
       await expectLive(b.server, user);
       const logins = await listLogins(a.server, 'session', user);
       expect(logins.map((l) => l.current)).toEqual([true]);
+    });
+
+    it('revokes a token once when its Revoke button is sent twice at once, one post to each instance', async () => {
+      const user = await registerAndLogin(t.server);
+      const created = await postForm(
+        a.server,
+        '/account/personal-tokens',
+        user.cookie,
+      )
+        .send({
+          name: 'twice',
+          scopes: 'profile',
+          expiresInDays: '7',
+          currentPassword: PASSWORD,
+        })
+        .expect(200);
+      const token = /value="(sbat_[0-9A-Za-z]{38})"/.exec(created.text)![1];
+      const path = /action="(\/account\/personal-tokens\/[^"]+\/revoke)"/.exec(
+        created.text,
+      )![1];
+      // Both instances know the token (and cache it) before it is revoked.
+      for (const app of [a, b])
+        await request(app.server)
+          .get('/admin/me')
+          .set('Authorization', `Bearer ${token}`)
+          .expect(200);
+      const answers = await Promise.all([
+        postForm(a.server, path, user.cookie),
+        postForm(b.server, path, user.cookie),
+      ]);
+      const locations = answers.map((r) => `${r.status} ${r.headers.location}`);
+      for (const location of locations)
+        expect([
+          '303 /account?done=token_revoked',
+          '303 /account?error=not_found&form=personal-tokens',
+        ]).toContain(location);
+      expect(locations).toContain('303 /account?done=token_revoked');
+      for (const app of [a, b])
+        await request(app.server)
+          .get('/admin/me')
+          .set('Authorization', `Bearer ${token}`)
+          .expect(401);
     });
   });
 });
