@@ -250,7 +250,7 @@ function tokensSection(model: AccountPageModel): string {
     .join('');
   return `<section aria-labelledby="tokens-title">
       <h2 id="tokens-title">Personal tokens</h2>
-      <p class="hint">Long-lived bearer tokens for scripts and tools. They belong to no login: logging out everywhere leaves them working, so revoke the ones you no longer use.</p>
+      <p class="hint">Long-lived bearer tokens for scripts and tools. They belong to no login: logging out everywhere or changing the password leaves them working, so revoke the ones you no longer use.</p>
       ${errorFor(model, 'personal-tokens')}
       ${model.createdToken ? createdTokenBox(model.createdToken) : ''}
       ${list}

@@ -176,6 +176,11 @@ export class AuthController {
     summary: 'End this login: its session and every token issued with it',
   })
   @ApiOkResponse({ type: MessageDto })
+  @ApiForbiddenResponse({
+    description:
+      'A personal access token belongs to no login: revoke it with DELETE /auth/personal-tokens/:id',
+    type: ErrorBody,
+  })
   async logout(
     @CurrentPrincipal() principal: Principal,
     @Req() req: Request,

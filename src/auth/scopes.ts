@@ -5,7 +5,8 @@ import type { Role } from '../users/user.js';
 export const SCOPES = {
   profile: 'Read your account (GET /admin/me)',
   logins: 'List and end your logins, log out everywhere',
-  account: 'Change your password',
+  account:
+    'Change your password; create, list and revoke personal access tokens',
   admin: 'Administer users and read /metrics (admin accounts only)',
 } as const;
 

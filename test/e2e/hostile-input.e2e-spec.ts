@@ -4,7 +4,7 @@
  * write that only a valid request may make.
  */
 import type { Redis } from 'ioredis';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { rawRequest } from '../helpers/raw-http.js';
 import { nestRoutes } from '../helpers/routes.js';
@@ -310,6 +310,90 @@ function routes(): Route[] {
       },
     },
     {
+      method: 'post',
+      name: 'POST /auth/personal-tokens',
+      path: () => '/auth/personal-tokens',
+      as: [{ who: 'user' }, { who: 'user', via: 'cookie' }],
+      protectedRoute: true,
+      mustNotSucceed: 'fields',
+      fields: {
+        name: {
+          base: () => ({ scopes: ['profile'], currentPassword: PASSWORD }),
+          values: [
+            ...WRONG_TYPES,
+            '',
+            ' ',
+            'a\u0000b',
+            '\u0000',
+            '\u202eabc',
+            'abc\ud800',
+            'a\nb',
+            'x'.repeat(101),
+            'x'.repeat(5_000),
+          ],
+        },
+        scopes: {
+          base: () => ({ name: 'hostile', currentPassword: PASSWORD }),
+          values: [
+            ...WRONG_TYPES,
+            'profile',
+            [],
+            ['everything'],
+            ['profile', 'profile'],
+            ['admin'],
+            [null],
+            [{}],
+            [['profile']],
+            ['PROFILE'],
+            ['profile\u0000'],
+            [homoglyph('profile')],
+            ['__proto__'],
+          ],
+        },
+        expiresInDays: {
+          base: () => ({
+            name: 'hostile',
+            scopes: ['profile'],
+            currentPassword: PASSWORD,
+          }),
+          // 42 days is a valid lifetime.
+          values: [
+            ...WRONG_TYPES.filter((v) => v !== 42),
+            0,
+            366,
+            1.5,
+            '30',
+            Number.MAX_SAFE_INTEGER + 2,
+          ],
+        },
+        currentPassword: {
+          base: () => ({ name: 'hostile', scopes: ['profile'] }),
+          values: [
+            ...WRONG_TYPES,
+            '',
+            homoglyph(PASSWORD),
+            `${PASSWORD}\u0000`,
+            'x'.repeat(1_025),
+          ],
+        },
+      },
+    },
+    {
+      method: 'get',
+      name: 'GET /auth/personal-tokens',
+      path: () => '/auth/personal-tokens',
+      as: [{ who: 'user' }, { who: 'user', via: 'cookie' }],
+      protectedRoute: true,
+    },
+    {
+      method: 'delete',
+      name: 'DELETE /auth/personal-tokens/:id',
+      path: (id = randomUUID()) => `/auth/personal-tokens/${id}`,
+      as: [{ who: 'user' }, { who: 'user', via: 'cookie' }],
+      protectedRoute: true,
+      hasParam: true,
+    },
+    {
       method: 'get',
       name: 'GET /admin/me',
       path: () => '/admin/me',
@@ -382,6 +466,31 @@ function routes(): Route[] {
       method: 'delete',
       name: 'DELETE /admin/users/:id/sessions',
       path: (id = fx.victim.userId) => `/admin/users/${id}/sessions`,
+      as: [{ who: 'admin' }, { who: 'user' }],
+      protectedRoute: true,
+      hasParam: true,
+    },
+    {
+      method: 'get',
+      name: 'GET /admin/users/:id/personal-tokens',
+      path: (id = fx.victim.userId) => `/admin/users/${id}/personal-tokens`,
+      as: [{ who: 'admin' }, { who: 'user' }],
+      protectedRoute: true,
+      hasParam: true,
+    },
+    {
+      method: 'delete',
+      name: 'DELETE /admin/users/:id/personal-tokens',
+      path: (id = fx.victim.userId) => `/admin/users/${id}/personal-tokens`,
+      as: [{ who: 'admin' }, { who: 'user' }],
+      protectedRoute: true,
+      hasParam: true,
+    },
+    {
+      method: 'delete',
+      name: 'DELETE /admin/users/:id/personal-tokens/:tokenId',
+      path: (id = randomUUID()) =>
+        `/admin/users/${fx.victim.userId}/personal-tokens/${id}`,
       as: [{ who: 'admin' }, { who: 'user' }],
       protectedRoute: true,
       hasParam: true,

@@ -27,12 +27,27 @@ async function accountsOfThisFile(): Promise<Account[]> {
   }
 }
 
+/** The Redis cache keys of the personal tokens these accounts still hold (revoked ones' tombstones expire). */
+async function personalTokenKeysOf(accounts: Account[]): Promise<string[]> {
+  if (accounts.length === 0) return [];
+  const database = new DatabaseInspector();
+  try {
+    const rows = await database.query<{ token_hash: string }>(
+      'select token_hash from personal_tokens where user_id = any($1::uuid[])',
+      [accounts.map((account) => account.userId)],
+    );
+    return rows.map((row) => redisKeys.personalToken(row.token_hash));
+  } finally {
+    await database.close();
+  }
+}
+
 /** Every test request comes from the loopback address, unless it names one of its own. */
 const LOOPBACK = ['127.0.0.1', '::ffff:127.0.0.1', '::1'];
 
 /**
  * Removes what this test file wrote to the test database: its accounts with their logins,
- * sessions and tokens, and the failed-login buckets of every name it made up (many name no
+ * sessions, tokens and cached personal tokens, and the failed-login buckets of every name it made up (many name no
  * account), of the addresses it made up and of the loopback address. Run after each e2e file
  * (test/helpers/cleanup-after-file.ts), so that the database does not grow run after run.
  */
@@ -53,6 +68,7 @@ export async function removeWhatThisFileWrote(redis: Redis): Promise<number> {
     for (const key of await keysOfUser(redis, account)) keys.add(key);
     for (const key of await userLoginKeys(redis, account.userId)) keys.add(key);
   }
+  for (const key of await personalTokenKeysOf(accounts)) keys.add(key);
   if (keys.size > 0) await redis.del(...keys);
   return keys.size;
 }

@@ -17,7 +17,7 @@ import { SCOPE_NAMES, type Scope } from '../../auth/scopes.js';
 import { PERSONAL_TOKEN_DAYS } from '../personal-tokens.service.js';
 
 /** No control, format or unassigned characters: the name is shown back in lists and pages. */
-const TOKEN_NAME = /^[^\p{C}]*\S[^\p{C}]*$/u;
+const TOKEN_NAME = /^[^\p{C}]*[^\p{C}\s][^\p{C}]*$/u;
 
 export class CreatePersonalTokenDto {
   @ApiProperty({ example: 'deploy script', minLength: 1, maxLength: 100 })
