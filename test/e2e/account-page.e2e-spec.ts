@@ -10,6 +10,11 @@ import {
   PASSWORD,
   registerAndLogin,
 } from '../helpers/logins.js';
+import {
+  bearer,
+  createPersonalToken,
+  listPersonalTokens,
+} from '../helpers/personal-tokens.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
 
 const FIREFOX =
@@ -53,6 +58,37 @@ describe('account page', () => {
         .set('Authorization', `Bearer ${user.accessToken}`)
         .expect(403);
       expect(res.body).toMatchObject({ error: 'forbidden' });
+    });
+
+    it('refuses a personal token with every scope, on the page and on its forms', async () => {
+      const user = await registerAndLogin(t.server);
+      const { token } = await createPersonalToken(
+        t.server,
+        { Cookie: user.cookie },
+        { scopes: ['profile', 'logins', 'account'] },
+      );
+      await getPage(t.server, '/account').set(bearer(token)).expect(403);
+      const res = await request(t.server)
+        .post('/account/personal-tokens')
+        .set(bearer(token))
+        .type('form')
+        .send({
+          name: 'minted by a token',
+          scopes: 'profile',
+          expiresInDays: '30',
+          currentPassword: PASSWORD,
+        })
+        .expect(403);
+      expect(res.body).toMatchObject({ error: 'forbidden' });
+      await request(t.server)
+        .post('/account/logout-all')
+        .set(bearer(token))
+        .expect(403);
+      await expectLive(t.server, user);
+      const listed = await listPersonalTokens(t.server, {
+        Cookie: user.cookie,
+      });
+      expect(listed.map((p) => p.name)).toEqual(['test token']);
     });
 
     it('lists the logins with device, address and times, marks the current one, offers End, log out everywhere and a password form', async () => {
