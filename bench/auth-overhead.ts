@@ -8,7 +8,10 @@
  *   two runs of its baseline, and its ratio is to their mean, so machine noise hits both sides
  *   of a ratio alike; the reported ratio is the median over the rounds;
  * - Redis commands per request, from INFO commandstats around a fixed number of requests;
- * - a login storm: session reads at a fixed rate while logins saturate password hashing;
+ * - a login flood: many logins sent at once to one instance of each app, answered in time
+ *   with a token or a fast 503 (shed), or not;
+ * - a login storm: session reads at a fixed rate while logins saturate password hashing, and
+ *   the service's RSS sampled meanwhile;
  * - the service's RSS before and after many logins.
  *
  * It prints a table and writes docs/BENCHMARKS.md and docs/benchmarks.svg. Settings: see
@@ -16,7 +19,12 @@
  */
 import { cpus, release, totalmem, type } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  startBenchDatabase,
+  type BenchDatabase,
+} from './lib/bench-postgres.js';
 import { BenchRedis, type CommandCount } from './lib/bench-redis.js';
+import { flood, type FloodResult } from './lib/flood.js';
 import {
   drive,
   expectAllSucceeded,
@@ -67,6 +75,7 @@ interface Variant {
 }
 
 interface Stack {
+  database: BenchDatabase;
   redis: BenchRedis;
   service: Server;
   reference: Server;
@@ -139,8 +148,9 @@ async function startStack(
   stack: Partial<Stack>,
   settings: Settings,
 ): Promise<Stack> {
+  const database = (stack.database = await startBenchDatabase());
   const redis = (stack.redis = await BenchRedis.start());
-  const service = (stack.service = await startService(redis));
+  const service = (stack.service = await startService(redis, database));
   const reference = (stack.reference = await startReferenceApp(redis));
   const credentials = {
     ...(await serviceCredentials(service.base)),
@@ -160,6 +170,7 @@ async function stopStack(stack: Partial<Stack>): Promise<void> {
   if (stack.service) await stopChild(stack.service.child);
   if (stack.reference) await stopChild(stack.reference.child);
   await stack.redis?.stop();
+  await stack.database?.stop();
 }
 
 /**
@@ -181,7 +192,12 @@ async function runVariant(
     connections: variant.connections,
     durationSeconds: seconds,
   });
-  expectAllSucceeded(variant.name, result);
+  expectAllSucceeded(variant.name, result, { allowShed: variant.isLogin });
+  // Without one answer there is no p99 to wait for, and its stragglers would skew the next run.
+  if (result.requestsPerSecond === 0)
+    throw new Error(
+      `${variant.name}: nothing answered 2xx within ${seconds} s at ${variant.connections} connections; raise BENCH_DURATION`,
+    );
   await settleAfter(variant, result);
   return result;
 }
@@ -260,14 +276,39 @@ async function countCommands(
   requests: number,
 ): Promise<CommandCount> {
   await sleep(STRAGGLER_PAUSE_MS);
-  return redis.countCommands(requests, async () => {
+  return redis.countCommands(async () => {
     const result = await drive(variant.target, {
       connections: Math.min(variant.connections, requests),
       amount: requests,
     });
-    expectAllSucceeded(`${variant.name} (counting Redis commands)`, result);
+    expectAllSucceeded(`${variant.name} (counting Redis commands)`, result, {
+      allowShed: variant.isLogin,
+    });
     await sleep(STRAGGLER_PAUSE_MS);
+    return result.completed - result.shed;
   });
+}
+
+/** A run's throughput against its baselines around it. */
+function ratioOf(run: Run): number {
+  return run.result.requestsPerSecond / run.baselineRps;
+}
+
+/**
+ * A read's throughput against GET /health, round by round: both were run between reference
+ * runs, so dividing their ratios to the reference cancels a machine that drifts over a round.
+ */
+function healthRatio(
+  variant: Variant,
+  runs: Map<VariantName, Run[]>,
+): number | null {
+  if (variant.isLogin || variant.baseline === variant.name) return null;
+  const anonymous = runs.get('anonymous') ?? [];
+  const perRound = runs.get(variant.name)!.flatMap((run) => {
+    const health = anonymous.find((a) => a.round === run.round);
+    return health ? [ratioOf(run) / ratioOf(health)] : [];
+  });
+  return perRound.length ? median(perRound) : null;
 }
 
 function summarise(
@@ -284,9 +325,8 @@ function summarise(
     connections: variant.connections,
     baseline: variant.baseline,
     requestsPerSecond: median(results.map((r) => r.requestsPerSecond)),
-    ratio: median(
-      own.map((run) => run.result.requestsPerSecond / run.baselineRps),
-    ),
+    ratio: median(own.map(ratioOf)),
+    healthRatio: healthRatio(variant, runs),
     p50Ms: median(results.map((r) => r.p50Ms)),
     p99Ms: median(results.map((r) => r.p99Ms)),
     non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
@@ -306,11 +346,34 @@ function variantNamed(variants: Variant[], name: VariantName): Variant {
   return variants.find((v) => v.name === name)!;
 }
 
-/** Session reads at a fixed rate, first on an idle service, then during a login storm. */
+/** The largest RSS read every `everyMs` until `until` settles. */
+async function maxResidentWhile(
+  pid: number,
+  everyMs: number,
+  until: Promise<unknown>,
+): Promise<{ maxMiB: number; samples: number }> {
+  let done = false;
+  void until.finally(() => (done = true)).catch(() => undefined);
+  let maxMiB = 0;
+  let samples = 0;
+  while (!done) {
+    maxMiB = Math.max(maxMiB, await residentMiB(pid));
+    samples++;
+    await Promise.race([sleep(everyMs), until.catch(() => undefined)]);
+  }
+  return { maxMiB, samples };
+}
+
+/**
+ * Session reads at a fixed rate, first on an idle service, then during a login storm, with
+ * the service's RSS sampled while the storm runs.
+ */
 async function loginStorm(
-  variants: Variant[],
+  stack: Stack,
   settings: Settings,
 ): Promise<StormResult> {
+  const variants = stack.variants;
+  const pid = stack.service.child.pid;
   const login = variantNamed(variants, 'login');
   const read = variantNamed(variants, 'session');
   const readShape = {
@@ -323,17 +386,56 @@ async function loginStorm(
   );
   const quietReads = await drive(read.target, readShape);
   expectAllSucceeded('storm reads (quiet)', quietReads);
-  const [logins, reads] = await Promise.all([
+  const rssBeforeMiB = await residentMiB(pid);
+  const storm = Promise.all([
     drive(login.target, {
       connections: settings.stormLoginConnections,
       durationSeconds: settings.stormSeconds,
     }),
     drive(read.target, readShape),
   ]);
-  expectAllSucceeded('storm logins', logins);
+  const [[logins, reads], rss] = await Promise.all([
+    storm,
+    maxResidentWhile(pid, settings.rssSampleMs, storm),
+  ]);
+  expectAllSucceeded('storm logins', logins, { allowShed: true });
   expectAllSucceeded('storm reads', reads);
   await settleAfter(login, logins);
-  return { logins, reads, quietReads };
+  return {
+    logins,
+    reads,
+    quietReads,
+    rssBeforeMiB,
+    rssMaxMiB: rss.maxMiB,
+    rssSamples: rss.samples,
+  };
+}
+
+/** The flood on each app in turn: `floodLogins` logins at once, nothing else running. */
+async function loginFloods(
+  variants: Variant[],
+  settings: Settings,
+): Promise<{ service: FloodResult; reference: FloodResult }> {
+  const { floodLogins: logins, floodDeadlineMs: deadline } = settings;
+  progress(`login flood: ${logins} logins at once, on each app`);
+  const service = await flood(
+    variantNamed(variants, 'login').target,
+    logins,
+    deadline,
+    (_res, body) =>
+      typeof (JSON.parse(body) as { access_token?: unknown }).access_token ===
+      'string',
+  );
+  await sleep(STRAGGLER_PAUSE_MS);
+  const reference = await flood(
+    variantNamed(variants, 'reference-login').target,
+    logins,
+    deadline,
+    (res) =>
+      res.headers.getSetCookie().some((c) => c.startsWith('connect.sid=')),
+  );
+  await sleep(STRAGGLER_PAUSE_MS);
+  return { service, reference };
 }
 
 /**
@@ -394,7 +496,8 @@ async function measure(
     'reference-login',
     await countCommands(stack.redis, referenceLogin, settings.referenceLogins),
   );
-  const storm = await loginStorm(stack.variants, settings);
+  const floods = await loginFloods(stack.variants, settings);
+  const storm = await loginStorm(stack, settings);
   const { memory, commands } = await memoryAndLoginCommands(stack, settings);
   counts.set('login', commands);
   return {
@@ -406,7 +509,9 @@ async function measure(
       summarise(v, runs, counts.get(v.name)!),
     ),
     storm,
+    flood: floods,
     memory,
+    database: stack.database.description,
     runtimeSeconds: (Date.now() - startedAt) / 1000,
   };
 }

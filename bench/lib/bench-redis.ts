@@ -84,13 +84,13 @@ export class BenchRedis {
     return match ? Number(match[1]) : 0;
   }
 
-  /** Counts the commands Redis serves while `run` sends `requests` requests. INFO is left out. */
-  async countCommands(
-    requests: number,
-    run: () => Promise<unknown>,
-  ): Promise<CommandCount> {
+  /**
+   * Counts the commands Redis serves while `run` sends its requests, per request it reports
+   * as served (a login shed with 503 is not one). INFO is left out.
+   */
+  async countCommands(run: () => Promise<number>): Promise<CommandCount> {
     const before = await this.commandCalls();
-    await run();
+    const requests = await run();
     const after = await this.commandCalls();
     const breakdown: Record<string, number> = {};
     let total = 0;

@@ -6,7 +6,7 @@ import type { VariantSummary } from './results.js';
  */
 const WIDTH = 900;
 const LABEL_WIDTH = 170;
-const VALUE_WIDTH = 190;
+const VALUE_WIDTH = 270;
 const BAR_HEIGHT = 26;
 const BAR_GAP = 12;
 const PANEL_TITLE_HEIGHT = 34;
@@ -97,7 +97,7 @@ function renderPanel(panel: ChartPanel, top: number): string {
       text(
         end + 8,
         y + BAR_HEIGHT / 2 + 5,
-        `${formatRate(variant.requestsPerSecond)} req/s (ratio ${variant.ratio.toFixed(2)})`,
+        `${formatRate(variant.requestsPerSecond)} req/s (ratio ${variant.ratio.toFixed(2)}${variant.healthRatio === null ? '' : `; ${variant.healthRatio.toFixed(2)}× /health`})`,
         STYLE.value,
       ),
     );

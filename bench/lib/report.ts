@@ -5,7 +5,9 @@ import type { CommandCount } from './bench-redis.js';
 import { formatRate, renderChart } from './chart.js';
 import type { LoadResult } from './load.js';
 import { repoRoot } from './processes.js';
+import type { FloodResult } from './flood.js';
 import type { BenchResults, VariantSummary } from './results.js';
+import { metText, targetChecks } from './targets.js';
 
 const PRESERVED_HEADING = '## Where the time goes';
 const PRESERVED_PLACEHOLDER = '(profile pending)';
@@ -49,9 +51,14 @@ const COLUMNS: Column[] = [
     numeric: true,
   },
   { header: 'ratio', cell: (v) => v.ratio.toFixed(2), numeric: true },
+  {
+    header: 'vs /health',
+    cell: (v) => (v.healthRatio === null ? '' : v.healthRatio.toFixed(2)),
+    numeric: true,
+  },
   { header: 'p50 ms', cell: (v) => ms(v.p50Ms), numeric: true },
   { header: 'p99 ms', cell: (v) => ms(v.p99Ms), numeric: true },
-  { header: 'non-2xx', cell: (v) => String(v.non2xx), numeric: true },
+  { header: 'shed (503)', cell: (v) => String(v.non2xx), numeric: true },
   {
     header: 'Redis commands/request (breakdown)',
     cell: (v) => formatCommands(v.commands),
@@ -97,20 +104,33 @@ function minutesAndSeconds(seconds: number): string {
   return `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
 
+function floodText(name: string, f: FloodResult): string {
+  return `${name}: ${f.loggedIn} logged in, ${f.shed} shed, ${f.other.length} other; ${f.withinDeadline}/${f.logins} within ${f.deadlineMs / 1000} s, slowest ${ms(f.maxMs)} ms`;
+}
+
 export function consoleReport(results: BenchResults): string {
-  const { storm, memory, settings } = results;
+  const { storm, memory, settings, flood } = results;
   const growth = memory.afterPauseMiB - memory.startMiB;
   return [
     '',
-    `Medians of ${settings.rounds} rounds x ${settings.durationSeconds} s; ratio to the reference runs on either side of each run (logins: reference-login), median over the rounds`,
+    `Medians of ${settings.rounds} rounds x ${settings.durationSeconds} s; ratio to the reference runs on either side of each run (logins: reference-login), median over the rounds; vs /health: to the anonymous run of the same round`,
     '',
     textTable(results.variants),
     '',
+    `Login flood (${settings.floodLogins} at once):`,
+    `  ${floodText('service  ', flood.service)}`,
+    `  ${floodText('reference', flood.reference)}`,
     `Login storm (${settings.stormSeconds} s, ${settings.stormLoginConnections} login connections, session reads at ${settings.stormReadRate}/s):`,
     `  reads, quiet:       ${latencies(storm.quietReads)}`,
     `  reads, in storm:    ${latencies(storm.reads)}`,
-    `  logins in storm:    ${storm.logins.completed} (${formatRate(storm.logins.requestsPerSecond)}/s), p50 ${ms(storm.logins.p50Ms)} ms`,
+    `  logins in storm:    ${storm.logins.completed} (${formatRate(storm.logins.requestsPerSecond)}/s), p50 ${ms(storm.logins.p50Ms)} ms, ${storm.logins.shed} shed`,
+    `  service RSS:        ${mib(storm.rssBeforeMiB)} MiB before, at most ${mib(storm.rssMaxMiB)} MiB during`,
     `Memory (service RSS): ${mib(memory.startMiB)} MiB -> ${mib(memory.afterLoginsMiB)} MiB after ${memory.logins} logins -> ${mib(memory.afterPauseMiB)} MiB after ${settings.memoryPauseSeconds} s; growth ${growth >= 0 ? '+' : ''}${mib(growth)} MiB`,
+    '',
+    'Targets (issue 15):',
+    ...targetChecks(results).map(
+      (t) => `  [${metText(t.met)}] ${t.target}: ${t.result}`,
+    ),
     `Measured in ${minutesAndSeconds(results.runtimeSeconds)}.`,
   ].join('\n');
 }
@@ -137,7 +157,7 @@ function methodSection(results: BenchResults): string {
     .join('\n');
   return `## Method
 
-- **Service**: the production build, \`node dist/main.js\`, with \`LOG_LEVEL=warn\` (request logging off), \`METRICS=on\`, Redis database 0.
+- **Service**: the production build, \`node dist/main.js\`, with \`LOG_LEVEL=warn\` (request logging off), \`METRICS=on\`, Redis database 0, accounts in ${results.database}. The login throttle's free failures are raised (\`LOGIN_FREE_FAILURES_PER_ACCOUNT\` and \`_PER_ADDRESS\` 1,000,000): it counts logins in flight against them, and every login here is one account's from 127.0.0.1. The login queue keeps its default wait limit (\`LOGIN_MAX_WAIT_MS\`).
 - **Reference**: [bench/reference-app.ts](../bench/reference-app.ts), the stack a user would write by hand: express 5, express-session (\`resave: false\`, \`saveUninitialized: false\`, cookie \`httpOnly\`, \`sameSite: 'lax'\`, \`maxAge\` 15 min), connect-redis 8 \`RedisStore\` with its default prefix, ioredis; scrypt with the service's parameters (N=2^17, r=8, p=1) for its one user. Redis database 1.
 - **Variants**, each driven by autocannon over keep-alive connections:
 
@@ -145,9 +165,10 @@ function methodSection(results: BenchResults): string {
 |---|---|---:|---|
 ${variantLines}
 
-- **Rounds**: one warm-up round, then ${s.rounds} round${s.rounds === 1 ? '' : 's'}; each run lasts ${s.durationSeconds} s, and each round runs every variant once between two runs of its baseline (reference, anonymous, reference, session, reference, bearer, reference; then reference-login, login, reference-login), in a variant order rotated by one each round. A variant's ratio in a round is to the mean of the two baseline runs on either side of it, so a machine that slows down or speeds up over the round weighs on both sides alike. req/s is completed requests over the time from the start of the run to its last response (a login takes over a second, so counting to the end of the round would charge the logins cut off there at random); p50 and p99 come from autocannon's latency histogram (whole milliseconds). The table shows medians over all runs; the ratio is the median of the per-round ratios. After a login variant the next one waits for the logins cut off mid-hash to finish. Any non-2xx answer or socket error stops the benchmark.
-- **Redis commands per request**: \`INFO commandstats\` before and after a fixed number of requests, \`info\` itself left out: ${s.countRequests} requests per read variant, ${s.referenceLogins} reference logins, and for the service's logins the ${s.logins} logins of the memory test.
-- **Login storm**: session reads (\`GET /admin/me\`) at a fixed ${s.stormReadRate} requests/s over ${s.stormReadConnections} connections for ${s.stormSeconds} s, first on an idle service, then while ${s.stormLoginConnections} connections send logins as fast as they are answered. Read latency during the storm shows whether password hashing starves the event loop.
+- **Rounds**: one warm-up round, then ${s.rounds} round${s.rounds === 1 ? '' : 's'}; each run lasts ${s.durationSeconds} s, and each round runs every variant once between two runs of its baseline (reference, anonymous, reference, session, reference, bearer, reference; then reference-login, login, reference-login), in a variant order rotated by one each round. A variant's ratio in a round is to the mean of the two baseline runs on either side of it, so a machine that slows down or speeds up over the round weighs on both sides alike. "vs /health" is a read's ratio divided by the anonymous route's ratio in the same round: what authentication costs against an unauthenticated route of the same service (GET /health, which pings Redis and the database). req/s is 2xx answers over the time from the start of the run to its last response (a login takes over a second, so counting to the end of the round would charge the logins cut off there at random); p50 and p99 come from autocannon's latency histogram (whole milliseconds). The table shows medians over all runs; the ratio is the median of the per-round ratios. After a login variant the next one waits for the logins cut off mid-hash to finish. A login answered 503 (shed by the login queue) is counted, not a failure; any other non-2xx answer or socket error stops the benchmark.
+- **Redis commands per request**: \`INFO commandstats\` before and after a fixed number of requests, \`info\` itself left out: ${s.countRequests} requests per read variant, ${s.referenceLogins} reference logins, and for the service's logins the ${s.logins} logins of the memory test (per login answered 200).
+- **Login flood**: ${s.floodLogins} logins sent at the same moment, each on its own connection, to the service and then to the reference, with nothing else running. Each answer is timed from that moment to its last byte and sorted: logged in (200 with an access token; for the reference, with its session cookie), shed (503 with \`Retry-After\`), or other.
+- **Login storm**: session reads (\`GET /admin/me\`) at a fixed ${s.stormReadRate} requests/s over ${s.stormReadConnections} connections for ${s.stormSeconds} s, first on an idle service, then while ${s.stormLoginConnections} connections send logins as fast as they are answered. Read latency during the storm shows whether password hashing starves the event loop. The service's VmRSS is read every ${s.rssSampleMs} ms while the storm runs.
 - **Memory**: the service's VmRSS from \`/proc/<pid>/status\` after all the above (warm), after ${s.logins} further logins (each a new session), and after a ${s.memoryPauseSeconds} s pause.`;
 }
 
@@ -174,6 +195,36 @@ The ratio is the median of the per-round ratios, so it can differ from the quoti
 ${roundsTable(results.variants)}`;
 }
 
+function targetsSection(results: BenchResults): string {
+  const rows = targetChecks(results)
+    .map(
+      (t) =>
+        `| ${t.target} | ${t.result.replace(/\|/g, '\\|')} | ${metText(t.met, true)} |`,
+    )
+    .join('\n');
+  return `## Targets
+
+Issue 15's targets, checked against this run's numbers ("reported": no target, only the number).
+
+| target | result | met? |
+|---|---|---|
+${rows}`;
+}
+
+function floodSection(results: BenchResults): string {
+  const { flood, settings } = results;
+  const row = (name: string, f: FloodResult) =>
+    `| ${name} | ${f.loggedIn} | ${f.shed} | ${f.other.length} | ${f.withinDeadline} | ${ms(f.maxMs)} | ${f.maxShedMs === null ? '' : ms(f.maxShedMs)} |`;
+  return `## Login flood
+
+${settings.floodLogins} logins at once to one instance; target for the service: every answer within ${settings.floodDeadlineMs / 1000} s, each a token or a 503 with \`Retry-After\`.
+
+| app | logged in | shed (503 + Retry-After) | other | answered within ${settings.floodDeadlineMs / 1000} s | slowest answer ms | slowest 503 ms |
+|---|---:|---:|---:|---:|---:|---:|
+${row('service', flood.service)}
+${row('reference', flood.reference)}`;
+}
+
 function stormSection(results: BenchResults): string {
   const { storm } = results;
   const row = (name: string, r: LoadResult) =>
@@ -186,7 +237,7 @@ ${row('session reads, idle service', storm.quietReads)}
 ${row('session reads, during the storm', storm.reads)}
 ${row('logins (the storm)', storm.logins)}
 
-Logins completed during the storm: ${formatRate(storm.logins.requestsPerSecond)}/s. Target for the reads: p99 under 100 ms (reported, not asserted).`;
+Logins completed during the storm: ${formatRate(storm.logins.requestsPerSecond)}/s, ${storm.logins.shed} shed. Target for the reads: p99 under 50 ms (reported, not asserted). Service RSS: ${mib(storm.rssBeforeMiB)} MiB before the storm, at most ${mib(storm.rssMaxMiB)} MiB during it (${storm.rssSamples} readings).`;
 }
 
 function memorySection(results: BenchResults): string {
@@ -225,10 +276,12 @@ async function markdown(
   const generated = [
     `# Benchmarks
 
-Written by \`npm run bench\` (bench/auth-overhead.ts) on ${date} UTC; the run took ${minutesAndSeconds(results.runtimeSeconds)}. The ratio column travels between machines better than req/s does. \`npm run bench:profile\` records a CPU profile of the session variant for the section at the end.`,
+Written by \`npm run bench\` (bench/auth-overhead.ts) on ${date} UTC; the run took ${minutesAndSeconds(results.runtimeSeconds)}. The ratio column travels between machines better than req/s does. \`npm run bench:profile\` records a CPU profile of a read variant (\`BENCH_PROFILE_VARIANT\`: session, bearer or anonymous) for the section at the end.`,
     machineSection(results),
     methodSection(results),
     resultsSection(results),
+    targetsSection(results),
+    floodSection(results),
     stormSection(results),
     memorySection(results),
   ].join('\n\n');
@@ -252,7 +305,7 @@ function chart(results: BenchResults): string {
     [
       { title: `Reads (${settings.connections} connections)`, variants: reads },
       {
-        title: `Logins, scrypt-bound (${settings.loginConnections} connections)`,
+        title: `Logins (${settings.loginConnections} connections)`,
         variants: logins,
       },
     ],

@@ -1,4 +1,5 @@
 import type { CommandCount } from './bench-redis.js';
+import type { FloodResult } from './flood.js';
 import type { LoadResult } from './load.js';
 import type { Settings } from './settings.js';
 
@@ -20,6 +21,11 @@ export interface VariantSummary {
   /** Medians over the measured rounds. */
   requestsPerSecond: number;
   ratio: number;
+  /**
+   * Reads only: the median over the rounds of this variant's ratio divided by the anonymous
+   * route's ratio in the same round, i.e. its throughput against GET /health.
+   */
+  healthRatio: number | null;
   p50Ms: number;
   p99Ms: number;
   non2xx: number;
@@ -33,6 +39,10 @@ export interface StormResult {
   reads: LoadResult;
   /** The same reads on an idle service, for comparison. */
   quietReads: LoadResult;
+  /** The service's RSS just before the storm, and the most read while it ran. */
+  rssBeforeMiB: number;
+  rssMaxMiB: number;
+  rssSamples: number;
 }
 
 export interface MemoryResult {
@@ -61,7 +71,10 @@ export interface BenchResults {
   redisExclusive: boolean;
   variants: VariantSummary[];
   storm: StormResult;
+  flood: { service: FloodResult; reference: FloodResult };
   memory: MemoryResult;
+  /** Where the service kept its accounts. */
+  database: string;
   runtimeSeconds: number;
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BenchDatabase } from './bench-postgres.js';
 import type { BenchRedis } from './bench-redis.js';
 import {
   answers,
@@ -40,6 +41,7 @@ function newSecret(): string {
 /** The built service (dist/main.js) as production runs it; `nodeFlags` e.g. for --cpu-prof. */
 export async function startService(
   redis: BenchRedis,
+  database: BenchDatabase,
   nodeFlags: string[] = [],
 ): Promise<Server> {
   const port = await freePort();
@@ -50,10 +52,9 @@ export async function startService(
     {
       PORT: String(port),
       REDIS_URL: redis.url(SERVICE_DATABASE),
-      // Accounts: BENCH_DATABASE_URL's PostgreSQL, else a fresh embedded PGlite per run (the
-      // authenticated requests measured here query no database either way).
-      ...(process.env.BENCH_DATABASE_URL
-        ? { DATABASE_URL: process.env.BENCH_DATABASE_URL }
+      // Authenticated reads query no database; logins and /health do.
+      ...(database.url
+        ? { DATABASE_URL: database.url }
         : {
             DATABASE_URL: '',
             DATABASE_DIR: mkdtempSync(join(tmpdir(), 'bench-pglite-')),
@@ -61,9 +62,10 @@ export async function startService(
       SESSION_SECRET: newSecret(),
       // Request logging off: the benchmark measures auth, not log serialisation.
       LOG_LEVEL: 'warn',
-      // Every login comes from 127.0.0.1 to one account, many at once. The throttle reserves
-      // each attempt while its password is checked, so its limits are lifted: the benchmark
-      // measures hashing and the login's writes, not the throttle.
+      // Every login comes from 127.0.0.1 to one account, many at once (16 connections, and the
+      // flood's 60). The throttle counts each login in flight against the account's free
+      // failures, so its limits are lifted: the benchmark measures hashing and the login's
+      // writes, not the throttle. The login queue's wait limit keeps its default.
       LOGIN_FREE_FAILURES_PER_ACCOUNT: '1000000',
       LOGIN_FREE_FAILURES_PER_ADDRESS: '1000000',
       METRICS: 'on',

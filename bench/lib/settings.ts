@@ -6,7 +6,7 @@ export interface Settings {
   durationSeconds: number;
   /** BENCH_CONNECTIONS [50]: keep-alive connections for the read variants. */
   connections: number;
-  /** BENCH_LOGIN_CONNECTIONS [8]: connections for the login variants (CPU-bound on scrypt). */
+  /** BENCH_LOGIN_CONNECTIONS [16]: connections for the login variants (CPU-bound on hashing). */
   loginConnections: number;
   /** BENCH_COUNT_REQUESTS [2000]: requests per read variant while counting Redis commands. */
   countRequests: number;
@@ -21,6 +21,12 @@ export interface Settings {
   /** BENCH_STORM_READ_RATE [200]: session reads per second during the storm, on 10 connections. */
   stormReadRate: number;
   stormReadConnections: number;
+  /** BENCH_FLOOD_LOGINS [60]: logins sent at once, each on its own connection, to one instance. */
+  floodLogins: number;
+  /** Every flood answer should arrive within this long (issue 15). */
+  floodDeadlineMs: number;
+  /** How often the service's RSS is read during the storm. */
+  rssSampleMs: number;
   /** Pause before the last memory reading, so timers and GC can settle. */
   memoryPauseSeconds: number;
 }
@@ -38,7 +44,7 @@ export function readSettings(): Settings {
     rounds: positiveInteger('BENCH_ROUNDS', 5),
     durationSeconds: positiveInteger('BENCH_DURATION', 5),
     connections: positiveInteger('BENCH_CONNECTIONS', 50),
-    loginConnections: positiveInteger('BENCH_LOGIN_CONNECTIONS', 8),
+    loginConnections: positiveInteger('BENCH_LOGIN_CONNECTIONS', 16),
     countRequests: positiveInteger('BENCH_COUNT_REQUESTS', 2000),
     referenceLogins: positiveInteger('BENCH_REFERENCE_LOGINS', 200),
     logins: positiveInteger('BENCH_LOGINS', 2000),
@@ -46,6 +52,9 @@ export function readSettings(): Settings {
     stormLoginConnections: positiveInteger('BENCH_STORM_CONNECTIONS', 16),
     stormReadRate: positiveInteger('BENCH_STORM_READ_RATE', 200),
     stormReadConnections: 10,
+    floodLogins: positiveInteger('BENCH_FLOOD_LOGINS', 60),
+    floodDeadlineMs: 5000,
+    rssSampleMs: 100,
     memoryPauseSeconds: 2,
   };
 }

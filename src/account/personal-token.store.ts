@@ -161,6 +161,17 @@ export class PersonalTokenStore {
     return rows.length === 1;
   }
 
+  /** Deletes the token with this hash, whoever's it is; true for the one caller that deleted it. */
+  async deleteByHash(tokenHash: string): Promise<boolean> {
+    const rows = await this.database.run(() =>
+      this.database.db
+        .delete(personalTokens)
+        .where(eq(personalTokens.tokenHash, tokenHash))
+        .returning({ id: personalTokens.id }),
+    );
+    return rows.length === 1;
+  }
+
   /** Deletes every token of the user; the hashes deleted, live or expired. */
   async deleteAll(userId: string): Promise<{ hash: string; live: boolean }[]> {
     if (!UUID.test(userId)) return [];

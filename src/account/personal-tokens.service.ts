@@ -187,6 +187,38 @@ export class PersonalTokensService {
    * to what the account's current roles allow.
    */
   async resolve(token: string): Promise<Principal | null> {
+    const facts = await this.lookup(token);
+    if (!facts) return null;
+    this.recordUse(facts.id);
+    this.metrics.personalTokenUsed();
+    return principalOf(facts);
+  }
+
+  /** What introspection (RFC 7662) tells a resource server of a live personal token; null otherwise. */
+  async describe(
+    token: string,
+  ): Promise<{ principal: Principal; expiresAt: number } | null> {
+    const facts = await this.lookup(token);
+    return (
+      facts && { principal: principalOf(facts), expiresAt: facts.expiresAt }
+    );
+  }
+
+  /**
+   * Revokes the token itself, for whoever holds it (RFC 7009: a leaked token's finder can end
+   * it). False when it was not a live personal token.
+   */
+  async revokeSecret(token: string): Promise<boolean> {
+    if (!isWellFormedPersonalToken(token)) return false;
+    const hash = hashSecret(token);
+    await this.store.refuse([hash]);
+    if (!(await this.store.deleteByHash(hash))) return false;
+    this.metrics.personalTokensRevoked('revocation_endpoint', 1);
+    return true;
+  }
+
+  /** The live token's facts: from the cache, else PostgreSQL (also while Redis is down). */
+  private async lookup(token: string): Promise<PersonalTokenFacts | null> {
     if (!isWellFormedPersonalToken(token)) return null;
     const hash = hashSecret(token);
     let cached: CachedPersonalToken;
@@ -206,19 +238,7 @@ export class PersonalTokensService {
       if (redisUp) await this.store.fill(hash, facts).catch(() => undefined);
     }
     if (!facts || facts.expiresAt <= Date.now()) return null;
-    this.recordUse(facts.id);
-    this.metrics.personalTokenUsed();
-    return {
-      userId: facts.userId,
-      username: facts.username,
-      roles: facts.roles,
-      loginId: `pat:${facts.id}`,
-      userCreatedAt: facts.userCreatedAt,
-      scopes: scopesForRoles(facts.roles).filter((scope) =>
-        facts.scopes.includes(scope),
-      ),
-      via: 'personal_token',
-    };
+    return facts;
   }
 
   /** Off the request path, at most once a minute per token and instance; a lost write only ages lastUsedAt. */
@@ -231,6 +251,21 @@ export class PersonalTokensService {
     this.lastUseWritten.set(id, now);
     this.store.recordUse(id, new Date(now)).catch(() => undefined);
   }
+}
+
+/** A personal token's principal: its scopes narrowed to what the account's roles allow now. */
+function principalOf(facts: PersonalTokenFacts): Principal {
+  return {
+    userId: facts.userId,
+    username: facts.username,
+    roles: facts.roles,
+    loginId: `pat:${facts.id}`,
+    userCreatedAt: facts.userCreatedAt,
+    scopes: scopesForRoles(facts.roles).filter((scope) =>
+      facts.scopes.includes(scope),
+    ),
+    via: 'personal_token',
+  };
 }
 
 function invalid(message: string): DomainError {

@@ -126,7 +126,8 @@ export class AuthController {
     type: ErrorBody,
   })
   @ApiServiceUnavailableResponse({
-    description: 'The store is unavailable',
+    description:
+      'A store is unavailable, or too many logins are waiting for a password check (`overloaded`); see Retry-After',
     type: ErrorBody,
   })
   async token(

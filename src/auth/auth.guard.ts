@@ -47,8 +47,7 @@ export class AuthGuard implements CanActivate {
     } else if (!BEARER_HEADER.test(req.headers.authorization ?? '')) {
       throw new DomainError('unauthenticated', 'Authentication required');
     } else {
-      // Sets req.user to the token's principal, or throws.
-      await this.bearer.canActivate(context);
+      req.user = await this.bearer.authenticate(req);
     }
     const principal = req.user as unknown as Principal;
     const roles = this.reflector.getAllAndOverride(Roles, targets);

@@ -99,11 +99,11 @@ describe('AuthService.login', () => {
   const client = { userAgent: 'jest', ip: '192.0.2.1' };
   const loginIds = () => redis.zrange(redisKeys.logins(user.id), 0, -1);
 
-  it('gives a fresh session only after the password is checked, and writes it after the login is recorded', async () => {
+  it('gives a fresh session only after the password is checked, and writes it before the login record names it', async () => {
     const steps: string[] = [];
     const session = browserSession(steps, async (auth) => {
-      // The login record exists before the session is written: logout-all can find it.
-      expect(await logins.exists(auth.userId, auth.loginId)).toBe(true);
+      // Not yet recorded: nothing can end this login before its credentials exist.
+      expect(await logins.exists(auth.userId, auth.loginId)).toBe(false);
     });
     const token = await auth.login(grant(), client, session);
     expect(steps).toEqual(['regenerate', 'save']);
@@ -132,17 +132,14 @@ describe('AuthService.login', () => {
     expect(checked).toBe(config.loginFreeFailuresPerAccount);
   });
 
-  it('loses the session of a login ended while the session was being written, and fails', async () => {
-    const steps: string[] = [];
-    const session = browserSession(steps, async (auth) => {
-      // A logout-all (or password change, or disable) on another request, right now.
-      await logins.endAll(auth.userId);
-    });
-    await expect(auth.login(grant(), client, session)).rejects.toMatchObject({
-      code: 'unauthenticated',
-    });
-    expect(steps).toEqual(['regenerate', 'save']);
+  it('names every credential on the login it records, so ending the login ends them all', async () => {
+    const session = browserSession([]);
+    const token = await auth.login(grant(), client, session);
+    const [loginId] = await loginIds();
+    await logins.end(user.id, loginId);
     expect(await sessions.readAuth(session.id!)).toBeNull();
+    expect(await logins.findToken(token.accessToken)).toBeNull();
+    expect(await logins.findRefresh(token.refreshToken!)).toBeNull();
     expect(await loginIds()).toEqual([]);
   });
 
@@ -154,6 +151,7 @@ describe('AuthService.login', () => {
     expect(await loginIds()).toEqual([]);
     expect(await sessions.readAuth(session.id!)).toBeNull();
     expect(await redis.keys(redisKeys.token('*'))).toEqual([]);
+    expect(await redis.keys(redisKeys.refreshToken('*'))).toEqual([]);
   });
 
   it('gives the reservation back after a right password, so it never counts as a failure', async () => {

@@ -5,12 +5,13 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import type { LoginSession } from '../session/login-session.js';
 import type { SessionAuth } from '../session/session-auth.js';
 import { sessionDeadline } from '../session/session-id.js';
-import type { PublicUser, User } from '../users/user.js';
+import type { PublicUser } from '../users/user.js';
 import { toPublicUser } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
 import { failedLoginOutcome } from './login-outcome.js';
 import { LoginThrottle } from './login-throttle.js';
 import {
+  type DraftLogin,
   IssuedToken,
   LoginStore,
   type RefreshedTokens,
@@ -26,12 +27,6 @@ const WRONG_PASSWORD_CODES: ReadonlySet<string> = new Set([
 ]);
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-
-interface StartedLogin {
-  session: SessionAuth;
-  token: IssuedToken;
-  refreshToken?: string;
-}
 
 /** What a password login answers: its first access token and, for API clients, a refresh token. */
 export interface LoginTokens extends IssuedToken {
@@ -56,10 +51,10 @@ export class AuthService {
 
   /**
    * A password-grant login: checks the credentials under the throttle, gives the request a
-   * fresh session, records the login bound to it with its first token, writes the session,
-   * then confirms the login still exists. A login ended meanwhile (logout-all, password
-   * change, disable) loses the session just written; any failure after the record undoes
-   * the login, so nothing is left half-written and no ended login is revived.
+   * fresh session, writes the session and the login's first tokens, then records the login
+   * naming them all in one step. Until that step they are known to no one, so a login ended
+   * meanwhile (logout-all, password change, disable) cannot miss them; if any write fails,
+   * what was written is dropped, so nothing is left half-written.
    */
   async login(
     grant: PasswordGrant,
@@ -67,28 +62,45 @@ export class AuthService {
     session: LoginSession,
     options: { refreshToken: boolean } = { refreshToken: true },
   ): Promise<LoginTokens> {
-    let started: StartedLogin;
+    let draft: DraftLogin;
     try {
       const user = await this.underThrottle(grant.username, client.ip, () =>
         this.users.verifyCredentials(grant.username, grant.password),
       );
       const sessionId = await session.regenerate();
-      started = await this.recordLogin(
+      const sessionExpiresAt = sessionDeadline(sessionId);
+      if (sessionExpiresAt === null)
+        throw new Error('session id without a deadline');
+      // A login lasts as long as its longest credential: the session, or the refresh tokens.
+      const loginExpiresAt = options.refreshToken
+        ? Math.max(
+            sessionExpiresAt,
+            Date.now() + this.config.refreshTokenAbsoluteSeconds * 1000,
+          )
+        : sessionExpiresAt;
+      draft = this.logins.draft(
         user,
-        sessionId,
         client,
+        loginExpiresAt,
+        sessionId,
         grantScope(grant.scope, user.roles),
         options.refreshToken,
       );
       try {
-        await session.save(started.session);
-        await this.logins.confirmSession(
-          started.session.userId,
-          started.session.loginId,
-          sessionId,
-        );
+        await Promise.all([
+          this.logins.writeCredentials(draft),
+          session.save({
+            userId: user.id,
+            username: user.username,
+            roles: user.roles,
+            loginId: draft.loginId,
+            userCreatedAt: user.createdAt,
+            expiresAt: sessionExpiresAt,
+          }),
+        ]);
+        await this.logins.record(draft);
       } catch (err) {
-        await this.abandonLogin(started.session).catch(() => undefined);
+        await this.logins.discard(draft).catch(() => undefined);
         throw err;
       }
     } catch (err) {
@@ -96,7 +108,14 @@ export class AuthService {
       throw err;
     }
     this.metrics.loginAttempted('success');
-    return { ...started.token, refreshToken: started.refreshToken };
+    this.metrics.tokensIssued();
+    const { record } = draft.access;
+    return {
+      accessToken: draft.access.token,
+      expiresIn: Math.floor((record.expiresAt - record.issuedAt) / 1000),
+      scope: record.scope,
+      refreshToken: draft.refresh?.token,
+    };
   }
 
   /**
@@ -151,63 +170,6 @@ export class AuthService {
     }
     await reservation.release();
     return result;
-  }
-
-  /**
-   * Records a login for a verified user, bound to the freshly generated session id, and
-   * issues its first access token. The login ends when the session id's deadline passes.
-   */
-  private async recordLogin(
-    user: User,
-    sessionId: string,
-    client: ClientInfo,
-    scope: Scope[],
-    withRefreshToken: boolean,
-  ): Promise<StartedLogin> {
-    const expiresAt = sessionDeadline(sessionId);
-    if (expiresAt === null) throw new Error('session id without a deadline');
-    // A login lasts as long as its longest credential: the session, or the refresh tokens.
-    const loginExpiresAt = withRefreshToken
-      ? Math.max(
-          expiresAt,
-          Date.now() + this.config.refreshTokenAbsoluteSeconds * 1000,
-        )
-      : expiresAt;
-    const loginId = await this.logins.create(
-      user,
-      client,
-      loginExpiresAt,
-      sessionId,
-      scope,
-    );
-    const session: SessionAuth = {
-      userId: user.id,
-      username: user.username,
-      roles: user.roles,
-      loginId,
-      userCreatedAt: user.createdAt,
-      expiresAt,
-    };
-    try {
-      const token = await this.logins.issueToken(
-        { ...tokenFacts(session), scope },
-        loginExpiresAt,
-      );
-      const refreshToken = withRefreshToken
-        ? await this.logins.issueRefreshToken(user.id, loginId, loginExpiresAt)
-        : undefined;
-      this.metrics.tokensIssued();
-      return { session, token, refreshToken };
-    } catch (err) {
-      await this.logins.end(user.id, loginId).catch(() => undefined);
-      throw err;
-    }
-  }
-
-  /** Undoes a login whose session could not be saved, so nothing is left half-written. */
-  private async abandonLogin(session: SessionAuth): Promise<void> {
-    const revoked = await this.logins.end(session.userId, session.loginId);
-    this.metrics.tokensRevoked('login_abandoned', revoked);
   }
 
   /** A further token for the login behind a session, with the requested scopes its roles allow. */

@@ -16,6 +16,18 @@ describe('failedLoginOutcome', () => {
       'throttled',
     ],
     [
+      'a login shed because hashing was saturated',
+      new DomainError('overloaded', 'Too many logins at once', {
+        retryAfterSeconds: 2,
+      }),
+      'shed',
+    ],
+    [
+      'the database-unavailable answer',
+      new DomainError('database_unavailable', 'The database is unavailable'),
+      'unavailable',
+    ],
+    [
       'the store-unavailable answer',
       new DomainError('store_unavailable', 'The session store is unavailable'),
       'unavailable',

@@ -7,7 +7,9 @@ export function failedLoginOutcome(err: unknown): LoginOutcome {
   if (err instanceof DomainError) {
     if (err.code === 'invalid_grant') return 'invalid_credentials';
     if (err.code === 'too_many_attempts') return 'throttled';
-    if (err.code === 'store_unavailable') return 'unavailable';
+    if (err.code === 'overloaded') return 'shed';
+    if (err.code === 'store_unavailable' || err.code === 'database_unavailable')
+      return 'unavailable';
     return 'error';
   }
   return isRedisUnavailable(err) ? 'unavailable' : 'error';

@@ -36,12 +36,19 @@ export class LoginThrottle {
   async reserve(username: string, address: string): Promise<Reservation> {
     const account = redisKeys.loginFailuresOfAccount(username);
     const client = redisKeys.loginFailuresOfAddress(address);
-    await this.take(account, this.config.loginFreeFailuresPerAccount);
-    try {
-      await this.take(client, this.config.loginFreeFailuresPerAddress);
-    } catch (err) {
-      await this.refund(account).catch(() => undefined);
-      throw err;
+    // Both at once, in one round trip; a bucket that reserved while the other refused gives its attempt back.
+    const [byAccount, byAddress] = await Promise.allSettled([
+      this.take(account, this.config.loginFreeFailuresPerAccount),
+      this.take(client, this.config.loginFreeFailuresPerAddress),
+    ]);
+    if (byAccount.status === 'rejected' || byAddress.status === 'rejected') {
+      await Promise.all([
+        byAccount.status === 'fulfilled' && this.refund(account),
+        byAddress.status === 'fulfilled' && this.refund(client),
+      ]).catch(() => undefined);
+      throw byAccount.status === 'rejected'
+        ? byAccount.reason
+        : (byAddress as PromiseRejectedResult).reason;
     }
     return {
       failed: async () => {

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { DomainError } from '../common/domain-error.js';
 import { hashSecret } from '../common/secret-hash.js';
+import { looksLikePersonalToken } from '../account/personal-token.js';
 import { AppConfig } from '../config/app-config.js';
 import { redisKeys } from '../redis/redis-keys.js';
 import { runScript } from '../redis/redis-scripts.js';
@@ -62,6 +63,17 @@ export interface RefreshRecord {
   expiresAt: number;
 }
 
+/** A login made by `draft`, not yet stored; the secrets are answered only once it is. */
+export interface DraftLogin {
+  userId: string;
+  loginId: string;
+  sessionRef: string;
+  expiresAt: number;
+  fields: Record<string, string>;
+  access: { token: string; hash: string; record: TokenRecord };
+  refresh?: { token: string; hash: string; record: RefreshRecord };
+}
+
 export interface EndedLogins {
   logins: number;
   tokens: number;
@@ -95,22 +107,32 @@ export class LoginStore {
   ) {}
 
   /**
-   * Records a login bound to the session `sessionId`, ending at `expiresAt`, with the scopes
-   * it was granted and the user facts its tokens carry; returns its id.
+   * Makes a login for the session `sessionId`, ending at `expiresAt`, with the scopes it was
+   * granted, the user facts its tokens carry, its first access token and, when asked, its
+   * first refresh token. Nothing is stored yet: `writeCredentials` then `record` store it.
    */
-  async create(
+  draft(
     user: LoginUser,
     client: ClientInfo,
     expiresAt: number,
     sessionId: string,
     scope: Scope[],
-  ): Promise<string> {
+    withRefreshToken: boolean,
+  ): DraftLogin {
     const loginId = randomBytes(16).toString('base64url');
-    const now = new Date().toISOString();
-    const fields = {
+    const now = Date.now();
+    const accessExpiresAt = Math.min(
+      now + this.config.tokenTtlSeconds * 1000,
+      expiresAt,
+    );
+    const access = newSecret();
+    const refresh = withRefreshToken ? newSecret() : undefined;
+    const refreshExpiresAt = this.refreshExpiry(now, expiresAt);
+    const at = new Date(now).toISOString();
+    const fields: Record<string, string> = {
       id: loginId,
-      createdAt: now,
-      lastSeenAt: now,
+      createdAt: at,
+      lastSeenAt: at,
       expiresAt: new Date(expiresAt).toISOString(),
       userAgent: client.userAgent.slice(0, 256),
       ip: client.ip,
@@ -119,16 +141,87 @@ export class LoginStore {
       roles: JSON.stringify(user.roles),
       userCreatedAt: user.createdAt,
       [SESSION_FIELD]: this.sessions.refOf(sessionId),
+      [`${TOKEN_FIELD_PREFIX}${access.hash}`]: String(accessExpiresAt),
     };
+    if (refresh) {
+      fields[CURRENT_REFRESH_FIELD] = refresh.hash;
+      fields[`${REFRESH_FIELD_PREFIX}${refresh.hash}`] =
+        String(refreshExpiresAt);
+    }
+    return {
+      userId: user.id,
+      loginId,
+      sessionRef: this.sessions.refOf(sessionId),
+      expiresAt,
+      fields,
+      access: {
+        ...access,
+        record: {
+          userId: user.id,
+          username: user.username,
+          roles: user.roles,
+          loginId,
+          userCreatedAt: user.createdAt,
+          scope,
+          issuedAt: now,
+          expiresAt: accessExpiresAt,
+        },
+      },
+      refresh: refresh && {
+        ...refresh,
+        record: {
+          userId: user.id,
+          loginId,
+          issuedAt: now,
+          expiresAt: refreshExpiresAt,
+        },
+      },
+    };
+  }
+
+  /**
+   * Writes a drafted login's tokens. Until `record` names them on the login they are known to
+   * no one (the secrets are still unanswered), so no ended login can miss them.
+   */
+  async writeCredentials(login: DraftLogin): Promise<void> {
+    if (login.access.record.expiresAt <= Date.now()) throw loginEnded();
+    await Promise.all([
+      this.redis.set(
+        redisKeys.token(login.access.hash),
+        JSON.stringify(login.access.record),
+        'PXAT',
+        login.access.record.expiresAt,
+      ),
+      login.refresh &&
+        this.writeRefresh(login.refresh.hash, login.refresh.record),
+    ]);
+  }
+
+  /**
+   * Records a drafted login, naming its session and tokens, in one script. From here on,
+   * ending the login ends every credential it was made with.
+   */
+  async record(login: DraftLogin): Promise<void> {
+    // The record's lastSeenAt is now: the login's first requests need not write it again.
+    this.rememberSeen(login.loginId, Date.now());
     await runScript(
       this.redis,
       'createLogin',
-      [user.id, loginId],
-      expiresAt,
-      loginId,
-      fields,
+      [login.userId, login.loginId],
+      login.expiresAt,
+      login.loginId,
+      login.fields,
     );
-    return loginId;
+  }
+
+  /** Drops what a drafted login wrote, when it could not be recorded; the session too. */
+  async discard(login: DraftLogin): Promise<void> {
+    await Promise.all([
+      this.redis.del(redisKeys.token(login.access.hash)),
+      login.refresh &&
+        this.redis.del(redisKeys.refreshToken(login.refresh.hash)),
+      this.sessions.destroyByRef(login.sessionRef),
+    ]);
   }
 
   /**
@@ -146,22 +239,22 @@ export class LoginStore {
     );
     if (expiresAt <= now) throw loginEnded();
     const record: TokenRecord = { ...facts, issuedAt: now, expiresAt };
-    const accessToken = randomBytes(32).toString('base64url');
-    const tokenHash = hashSecret(accessToken);
-    const loginKey = redisKeys.login(record.userId, record.loginId);
+    const { token: accessToken, hash: tokenHash } = newSecret();
     const tokenKey = redisKeys.token(tokenHash);
-    // Record the token on its login first: a token the login does not name could not be revoked.
+    // Written before it is named, while no one knows it: once the login names it, ending the
+    // login finds a key to delete. A login that has ended meanwhile refuses the name.
+    await this.redis.set(tokenKey, JSON.stringify(record), 'PXAT', expiresAt);
     const named = await runScript(
       this.redis,
       'nameOnLogin',
       [record.userId, record.loginId],
       `${TOKEN_FIELD_PREFIX}${tokenHash}`,
       expiresAt,
-    );
-    if (!named) throw loginEnded();
-    await this.redis.set(tokenKey, JSON.stringify(record), 'PXAT', expiresAt);
-    // A login ended meanwhile may have deleted the token key before it was written.
-    if ((await this.redis.exists(loginKey)) === 0) {
+    ).catch(async (err: unknown) => {
+      await this.redis.del(tokenKey).catch(() => undefined);
+      throw err;
+    });
+    if (!named) {
       await this.redis.del(tokenKey);
       throw loginEnded();
     }
@@ -170,42 +263,6 @@ export class LoginStore {
       expiresIn: Math.floor((expiresAt - now) / 1000),
       scope: record.scope,
     };
-  }
-
-  /**
-   * Issues the first refresh token of a live login: 256 random bits, stored as SHA-256, ending
-   * after the idle timeout or at the login's end, whichever is first.
-   */
-  async issueRefreshToken(
-    userId: string,
-    loginId: string,
-    loginExpiresAt: number,
-  ): Promise<string> {
-    const refreshToken = randomBytes(32).toString('base64url');
-    const now = Date.now();
-    const expiresAt = this.refreshExpiry(now, loginExpiresAt);
-    const hash = hashSecret(refreshToken);
-    if (
-      !(await runScript(
-        this.redis,
-        'nameRefresh',
-        [userId, loginId],
-        hash,
-        expiresAt,
-      ))
-    )
-      throw loginEnded();
-    await this.writeRefresh(hash, {
-      userId,
-      loginId,
-      issuedAt: now,
-      expiresAt,
-    });
-    if (!(await this.exists(userId, loginId))) {
-      await this.redis.del(redisKeys.refreshToken(hash));
-      throw loginEnded();
-    }
-    return refreshToken;
   }
 
   private refreshExpiry(now: number, loginExpiresAt: number): number {
@@ -281,9 +338,9 @@ export class LoginStore {
     const nextExpiresAt = this.refreshExpiry(now, loginExpiresAt);
     if (accessExpiresAt <= now) return { outcome: 'expired', loginId };
     const pair: SuccessorPair = {
-      accessToken: randomBytes(32).toString('base64url'),
+      accessToken: randomToken(),
       accessExpiresAt,
-      refreshToken: randomBytes(32).toString('base64url'),
+      refreshToken: randomToken(),
       scope: formatScope(scope),
     };
     const accessHash = hashSecret(pair.accessToken);
@@ -354,11 +411,7 @@ export class LoginStore {
       default:
         return { outcome: 'invalid', loginId };
     }
-    // A login ended while this ran may have missed the successor's names: drop it here.
-    if (!(await this.exists(userId, loginId))) {
-      await dropSuccessor();
-      return { outcome: 'expired', loginId };
-    }
+    // Named only once written: a login ended after this rotation finds the successor and ends it.
     return { outcome: 'rotated', tokens: answerOf(pair, now) };
   }
 
@@ -385,15 +438,19 @@ export class LoginStore {
     const now = Date.now();
     const last = this.lastSeenWritten.get(loginId);
     if (last !== undefined && now - last < LAST_SEEN_INTERVAL_MS) return;
-    if (this.lastSeenWritten.size >= LAST_SEEN_CACHE_LIMIT)
-      this.lastSeenWritten.clear();
-    this.lastSeenWritten.set(loginId, now);
+    this.rememberSeen(loginId, now);
     runScript(
       this.redis,
       'markSeen',
       [userId, loginId],
       new Date(now).toISOString(),
     ).catch(() => undefined);
+  }
+
+  private rememberSeen(loginId: string, at: number): void {
+    if (this.lastSeenWritten.size >= LAST_SEEN_CACHE_LIMIT)
+      this.lastSeenWritten.clear();
+    this.lastSeenWritten.set(loginId, at);
   }
 
   /** Live logins of a user, newest first. Logins whose session and tokens have all lapsed are pruned. */
@@ -431,17 +488,6 @@ export class LoginStore {
     return found.some(Boolean);
   }
 
-  /** Deletes the session just written for a login that has ended meanwhile, and fails. */
-  async confirmSession(
-    userId: string,
-    loginId: string,
-    sessionId: string,
-  ): Promise<void> {
-    if (await this.exists(userId, loginId)) return;
-    await this.sessions.destroyByRef(this.sessions.refOf(sessionId));
-    throw loginEnded();
-  }
-
   async exists(userId: string, loginId: string): Promise<boolean> {
     return (await this.redis.exists(redisKeys.login(userId, loginId))) === 1;
   }
@@ -449,7 +495,9 @@ export class LoginStore {
   /**
    * Ends one login: its session, its tokens and its record. Credentials go first, so a failure
    * halfway leaves the record to retry with; the record is then read and deleted in one step,
-   * and its credentials are deleted once more. Returns how many live tokens it revoked.
+   * and whatever it came to name in between is deleted too. Every credential is written
+   * before its login names it, so a name always finds its key. Returns how many live tokens
+   * it revoked.
    */
   async end(userId: string, loginId: string): Promise<number> {
     const fields = await this.redis.hgetall(redisKeys.login(userId, loginId));
@@ -460,10 +508,11 @@ export class LoginStore {
       [userId, loginId],
       loginId,
     );
-    // Every credential the record named at the end, again: a token named meanwhile, or a
-    // session that a login still in progress wrote after the first pass (it checks the record
-    // after writing, and this pass comes after the record is gone). Those already gone count nothing.
-    const lateRevoked = await this.deleteCredentials(credentialsOf(taken));
+    // What the record came to name after the first read (a token minted or rotated in
+    // between); the rest is gone already.
+    const lateRevoked = await this.deleteCredentials(
+      namedSince(credentialsOf(fields), credentialsOf(taken)),
+    );
     this.lastSeenWritten.delete(loginId);
     return revoked + lateRevoked;
   }
@@ -566,6 +615,17 @@ function credentialsOf(fields: Record<string, string>): Credentials {
   };
 }
 
+/** The credentials `later` names that `earlier` did not. */
+function namedSince(earlier: Credentials, later: Credentials): Credentials {
+  const known = new Set([...earlier.tokenKeys, ...earlier.refreshKeys]);
+  return {
+    tokenKeys: later.tokenKeys.filter((key) => !known.has(key)),
+    refreshKeys: later.refreshKeys.filter((key) => !known.has(key)),
+    sessionRef:
+      later.sessionRef === earlier.sessionRef ? undefined : later.sessionRef,
+  };
+}
+
 function answerOf(pair: SuccessorPair, now: number): RefreshedTokens {
   return {
     accessToken: pair.accessToken,
@@ -573,6 +633,23 @@ function answerOf(pair: SuccessorPair, now: number): RefreshedTokens {
     refreshToken: pair.refreshToken,
     scope: pair.scope,
   };
+}
+
+/**
+ * 256 random bits as base64url, never starting like a personal token (the guard tells the
+ * two apart by that prefix; about one draw in a billion is redrawn).
+ */
+function randomToken(): string {
+  for (;;) {
+    const token = randomBytes(32).toString('base64url');
+    if (!looksLikePersonalToken(token)) return token;
+  }
+}
+
+/** A fresh secret, and the SHA-256 it is stored under. */
+function newSecret(): { token: string; hash: string } {
+  const token = randomToken();
+  return { token, hash: hashSecret(token) };
 }
 
 function loginEnded(): DomainError {

@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { forwardRef, Inject, Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
+import { looksLikePersonalToken } from '../account/personal-token.js';
+import { PersonalTokensService } from '../account/personal-tokens.service.js';
 import { hashSecret } from '../common/secret-hash.js';
 import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -20,7 +22,8 @@ export type Introspection =
       username: string;
       sub: string;
       exp: number;
-      iat: number;
+      /** Absent for personal tokens (their creation time is the owner's business). */
+      iat?: number;
     };
 
 /** Who may call the introspection endpoint: an admin, or a listed resource server. */
@@ -38,6 +41,8 @@ export class OAuthService {
     private readonly logins: LoginStore,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
+    @Inject(forwardRef(() => PersonalTokensService))
+    private readonly personalTokens: PersonalTokensService,
   ) {}
 
   /**
@@ -45,6 +50,10 @@ export class OAuthService {
    * Unknown and already revoked tokens are no error (RFC 7009 2.2).
    */
   async revoke(token: string, hint?: TokenTypeHint): Promise<void> {
+    if (looksLikePersonalToken(token)) {
+      await this.personalTokens.revokeSecret(token);
+      return;
+    }
     const kinds: TokenTypeHint[] =
       hint === 'refresh_token'
         ? ['refresh_token', 'access_token']
@@ -89,6 +98,7 @@ export class OAuthService {
     token: string,
     hint?: TokenTypeHint,
   ): Promise<Introspection> {
+    if (looksLikePersonalToken(token)) return this.introspectPersonal(token);
     const kinds: TokenTypeHint[] =
       hint === 'refresh_token'
         ? ['refresh_token', 'access_token']
@@ -101,6 +111,19 @@ export class OAuthService {
       if (found) return found;
     }
     return { active: false };
+  }
+
+  private async introspectPersonal(token: string): Promise<Introspection> {
+    const found = await this.personalTokens.describe(token);
+    if (!found) return { active: false };
+    return {
+      active: true,
+      token_type: 'bearer',
+      scope: formatScope(found.principal.scopes),
+      username: found.principal.username,
+      sub: found.principal.userId,
+      exp: seconds(found.expiresAt),
+    };
   }
 
   private async introspectAccess(token: string): Promise<Introspection | null> {

@@ -18,6 +18,7 @@ export type DomainErrorCode =
   | 'cross_site_request'
   | 'not_found'
   | 'too_many_attempts'
+  | 'overloaded'
   | 'store_unavailable'
   | 'database_unavailable';
 

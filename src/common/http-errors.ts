@@ -35,6 +35,8 @@ export const HTTP_ERRORS: Record<DomainErrorCode, HttpMapping> = {
   cross_site_request: { status: 403 },
   not_found: { status: 404 },
   too_many_attempts: { status: 429 },
+  /** Password hashing is saturated: the request waited its longest for a turn. */
+  overloaded: { status: 503 },
   store_unavailable: { status: 503 },
   database_unavailable: { status: 503 },
 };

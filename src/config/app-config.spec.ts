@@ -32,6 +32,8 @@ describe('loadConfig', () => {
           logLevel: 'info',
           adminUsername: undefined,
           adminPassword: undefined,
+          loginMaxWaitMs: 2000,
+          passwordHash: { memoryKib: 19_456, iterations: 2 },
         }),
       );
     });
@@ -226,11 +228,41 @@ describe('loadConfig', () => {
       ['REDIS_URL', '127.0.0.1:6379'],
       ['SESSION_SECRET', 'short'],
       ['SESSION_SECRET', `${SECRET},short`],
+      ['LOGIN_MAX_WAIT_MS', '0'],
+      ['LOGIN_MAX_WAIT_MS', '2s'],
+      ['PASSWORD_HASH_MEMORY_KIB', 'lots'],
+      ['PASSWORD_HASH_ITERATIONS', '-2'],
     ])('%s=%p', (variable, value) => {
       const error = configError({ SESSION_SECRET: SECRET, [variable]: value });
       expect(error).toBeInstanceOf(ConfigError);
       expect(error.variable).toBe(variable);
       expect(error.message).toContain(variable);
+    });
+
+    it.each([
+      ['PASSWORD_HASH_MEMORY_KIB', '19455', 'at least 19456 KiB'],
+      ['PASSWORD_HASH_MEMORY_KIB', '4096', 'at least 19456 KiB'],
+      ['PASSWORD_HASH_ITERATIONS', '1', 'at least 2'],
+      ['PASSWORD_HASH_ITERATIONS', '0', 'at least 2'],
+    ])(
+      "refuses %s=%s, under OWASP's floor for argon2id, naming the variable",
+      (variable, value, floor) => {
+        const error = configError({ [variable]: value });
+        expect(error).toBeInstanceOf(ConfigError);
+        expect(error.variable).toBe(variable);
+        expect(error.message).toContain(variable);
+        expect(error.message).toContain(floor);
+        expect(error.message).toContain('OWASP');
+      },
+    );
+
+    it('accepts a stronger argon2id cost than the floor', () => {
+      expect(
+        loadConfig({
+          PASSWORD_HASH_MEMORY_KIB: '65536',
+          PASSWORD_HASH_ITERATIONS: '3',
+        }).passwordHash,
+      ).toEqual({ memoryKib: 65_536, iterations: 3 });
     });
 
     it('does not put the rejected secret in the message', () => {

@@ -66,6 +66,10 @@ export class AppConfig {
   readonly loginFreeFailuresPerAddress!: number;
   /** How long failed logins are remembered. */
   readonly loginFailureWindowSeconds!: number;
+  /** The longest a login (or any password hash) waits for a hashing turn before a 503. */
+  readonly loginMaxWaitMs!: number;
+  /** argon2id cost of new hashes; weaker stored hashes are remade at their next login. */
+  readonly passwordHash!: PasswordHashConfig;
   readonly adminUsername?: string;
   readonly adminPassword?: string;
   /** Prometheus metrics: off, on the main port for admins, or on a port of their own without auth. */
@@ -90,6 +94,11 @@ export type DatabaseConfig = (
   /** Apply pending migrations at boot (DATABASE_MIGRATE=on), or leave them to `npm run db:migrate`. */
   migrate: boolean;
 };
+
+export interface PasswordHashConfig {
+  memoryKib: number;
+  iterations: number;
+}
 
 export type MetricsConfig =
   { enabled: false } | { enabled: true; port?: number };
@@ -295,6 +304,50 @@ function metrics(env: Env): MetricsConfig {
   return { enabled: true, port };
 }
 
+/**
+ * OWASP's Password Storage Cheat Sheet: argon2id with at least 19 MiB of memory, 2 iterations
+ * and 1 degree of parallelism. Lower values are refused, not clamped.
+ */
+const OWASP_ARGON2_MEMORY_KIB = 19_456;
+const OWASP_ARGON2_ITERATIONS = 2;
+
+function passwordHash(env: Env): PasswordHashConfig {
+  const floor = (name: string, value: number, min: number, unit: string) => {
+    if (value < min)
+      throw new ConfigError(
+        name,
+        `must be at least ${min}${unit} (OWASP's floor for argon2id), got ${value}`,
+      );
+    return value;
+  };
+  return {
+    memoryKib: floor(
+      'PASSWORD_HASH_MEMORY_KIB',
+      integer(
+        env,
+        'PASSWORD_HASH_MEMORY_KIB',
+        OWASP_ARGON2_MEMORY_KIB,
+        0,
+        4_194_304,
+      ),
+      OWASP_ARGON2_MEMORY_KIB,
+      ' KiB',
+    ),
+    iterations: floor(
+      'PASSWORD_HASH_ITERATIONS',
+      integer(
+        env,
+        'PASSWORD_HASH_ITERATIONS',
+        OWASP_ARGON2_ITERATIONS,
+        0,
+        1000,
+      ),
+      OWASP_ARGON2_ITERATIONS,
+      '',
+    ),
+  };
+}
+
 /** INTROSPECTION_CLIENTS: comma-separated `id:secret` pairs. */
 function introspectionClients(env: Env): IntrospectionClient[] {
   const raw = env.INTROSPECTION_CLIENTS ?? '';
@@ -494,6 +547,8 @@ export function loadConfig(
       1,
       86_400,
     ),
+    loginMaxWaitMs: integer(env, 'LOGIN_MAX_WAIT_MS', 2000, 1, 60_000),
+    passwordHash: passwordHash(env),
     logLevel,
     logFormat,
     adminUsername,

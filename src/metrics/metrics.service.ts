@@ -20,6 +20,7 @@ export const LOGIN_OUTCOMES = [
   'success',
   'invalid_credentials',
   'throttled',
+  'shed',
   'unavailable',
   'error',
 ] as const;
@@ -33,7 +34,6 @@ export const REVOCATION_REASONS = [
   'password_change',
   'account_disabled',
   'admin_ended',
-  'login_abandoned',
   'refresh_reuse',
   'revoked',
 ] as const;
@@ -44,6 +44,7 @@ export const PERSONAL_TOKEN_REVOCATION_REASONS = [
   'owner',
   'admin',
   'account_disabled',
+  'revocation_endpoint',
 ] as const;
 export type PersonalTokenRevocationReason =
   (typeof PERSONAL_TOKEN_REVOCATION_REASONS)[number];

@@ -36,8 +36,9 @@ function pairs(raw: unknown): Record<string, string> {
 /** Every Lua script the service runs, in one place; registered once per client (EVALSHA). */
 export const SCRIPTS = {
   /**
-   * Writes a login record expiring at its deadline and adds it to the user's index, which
-   * lives as long as the user's longest login.
+   * Writes a login record expiring at its deadline, naming its credentials (written just
+   * before, known to no one yet), and adds it to the user's index, which lives as long as the
+   * user's longest login.
    */
   createLogin: script({
     numberOfKeys: 2,
@@ -51,7 +52,7 @@ export const SCRIPTS = {
       fields: Record<string, string>,
     ) => [deadline, loginId, ...Object.entries(fields).flat()],
     lua: `
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', KEYS[2], unpack(ARGV, 3))
 redis.call('PEXPIREAT', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
@@ -152,8 +153,9 @@ return 1`,
       rotation.blob,
     ],
     lua: `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'ended'} end
 local current = redis.call('HGET', KEYS[1], 'rt')
+-- Every login with refresh tokens names its current one: no current token, no login.
+if not current then return {'ended'} end
 if current == ARGV[1] then
   redis.call('HSET', KEYS[1], 'rt', ARGV[2], 'rt:' .. ARGV[2], ARGV[3], 'rtPrev', ARGV[1], ARGV[4], ARGV[5])
   if tonumber(ARGV[6]) > 0 then
@@ -223,8 +225,7 @@ if count >= free then
   local wait = math.ceil(last + delay - now)
   if wait > 0 then return wait end
 end
-redis.call('HINCRBY', KEYS[1], 'count', 1)
-redis.call('HSET', KEYS[1], 'last', now)
+redis.call('HSET', KEYS[1], 'count', count + 1, 'last', now)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 0`,
     reply: asNumber,

@@ -14,7 +14,11 @@ export interface LoginSession {
 export function loginSessionOf(req: Request): LoginSession {
   return {
     async regenerate() {
-      await promisify(req.session.regenerate.bind(req.session))();
+      // Only logged-in sessions are ever stored: without one, there is nothing to destroy,
+      // and a fresh id is all the fixation defence needs.
+      if (req.session.auth)
+        await promisify(req.session.regenerate.bind(req.session))();
+      else req.sessionStore.generate(req);
       return req.sessionID;
     },
     async save(auth) {

@@ -36,6 +36,9 @@ function parseSession(raw: string | null): SessionData | null {
  */
 @Injectable()
 export class SessionStore extends RedisStore {
+  /** What each session object was last written as, for as long as the object lives. */
+  private readonly written = new WeakMap<SessionData, string>();
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(SESSION_IDLE_SECONDS) private readonly idleSeconds: number,
@@ -121,7 +124,11 @@ export class SessionStore extends RedisStore {
     if (at === null) return this.destroy(sid, cb);
     try {
       const raw = JSON.stringify(sess);
+      // express-session saves a regenerated session again at the end of the request, even
+      // when the login already saved it (explicitly, to order it before the login record).
+      if (this.written.get(sess) === raw) return cb?.(null);
       await this.redis.set(SessionStore.key(sid), raw, 'PXAT', at);
+      this.written.set(sess, raw);
       return cb?.(null);
     } catch (err) {
       return cb?.(err);

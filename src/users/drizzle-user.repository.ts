@@ -97,6 +97,15 @@ export class DrizzleUserRepository extends UserRepository {
     return rows[0] ? toUser(rows[0]) : null;
   }
 
+  async rehash(id: string, from: string, to: string): Promise<void> {
+    await this.database.run(() =>
+      this.database.db
+        .update(users)
+        .set({ passwordHash: to })
+        .where(and(eq(users.id, id), eq(users.passwordHash, from))),
+    );
+  }
+
   async list(query: UserListQuery): Promise<UserPage> {
     const conditions: SQL[] = [];
     if (query.usernamePrefix)

@@ -31,6 +31,11 @@ export abstract class UserRepository {
   abstract findByUsername(username: string): Promise<User | null>;
   /** Applies the patch, sets `updatedAt` (and `passwordChangedAt` with a new hash); null when no such user. */
   abstract update(id: string, patch: UserPatch): Promise<User | null>;
+  /**
+   * Replaces a password hash with a stronger hash of the same password, unless the hash has
+   * changed meanwhile (a password change wins); `passwordChangedAt` stays as it is.
+   */
+  abstract rehash(id: string, from: string, to: string): Promise<void>;
   /** Users oldest first (ties by id), a page at a time. */
   abstract list(query: UserListQuery): Promise<UserPage>;
 }

@@ -1,6 +1,9 @@
 import { jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { DomainError } from '../common/domain-error.js';
+import { loadConfig } from '../config/app-config.js';
 import { PasswordHasher } from './password-hasher.js';
+import { scrypt, SCRYPT_KEY_LENGTH, SCRYPT_OPTIONS } from './scrypt.js';
 import type { Role, User } from './user.js';
 import { UserPage, UserRepository } from './user.repository.js';
 import { UsersService } from './users.service.js';
@@ -38,6 +41,11 @@ class MemoryUsers extends UserRepository {
     this.byId.set(id, updated);
     return updated;
   }
+  async rehash(id: string, from: string, to: string): Promise<void> {
+    const user = this.byId.get(id);
+    if (user?.passwordHash === from)
+      this.byId.set(id, { ...user, passwordHash: to });
+  }
   async list(): Promise<UserPage> {
     return { items: [...this.byId.values()] };
   }
@@ -49,7 +57,7 @@ describe('UsersService.verifyCredentials', () => {
   let service: UsersService;
 
   beforeAll(async () => {
-    hasher = new PasswordHasher();
+    hasher = new PasswordHasher(loadConfig({}, false));
     service = new UsersService(new MemoryUsers(), hasher);
     await service.register('alice', password);
     const disabled = await service.register('mallory', password);
@@ -63,7 +71,7 @@ describe('UsersService.verifyCredentials', () => {
       DomainError,
     );
     expect(dummy).toHaveBeenCalledTimes(1);
-    // The dummy check runs the same scrypt verification as a real one.
+    // The dummy check runs the same argon2id verification as a real one.
     expect(real).toHaveBeenCalledTimes(1);
     dummy.mockRestore();
     real.mockRestore();
@@ -91,5 +99,59 @@ describe('UsersService.verifyCredentials', () => {
     await expect(
       service.verifyCredentials('ALICE', password),
     ).resolves.toMatchObject({ username: 'alice' });
+  });
+});
+
+describe('UsersService rehashing', () => {
+  const password = 'quartz-lantern-meadow-82';
+
+  it('rehashes a right password stored as scrypt to argon2id, keeping passwordChangedAt', async () => {
+    const users = new MemoryUsers();
+    const hasher = new PasswordHasher(loadConfig({}, false));
+    const service = new UsersService(users, hasher);
+    const user = await service.register('legacy', password);
+    const salt = randomBytes(16);
+    const key = await scrypt(password, salt, SCRYPT_KEY_LENGTH, SCRYPT_OPTIONS);
+    const legacy = `scrypt$17$8$1$${salt.toString('base64')}$${key.toString('base64')}`;
+    users.byId.set(user.id, { ...user, passwordHash: legacy });
+    const rehashed = new Promise<void>((resolve) => {
+      const original = users.rehash.bind(users);
+      users.rehash = async (...args) => {
+        await original(...args);
+        resolve();
+      };
+    });
+
+    await expect(
+      service.verifyCredentials('legacy', password),
+    ).resolves.toMatchObject({ id: user.id });
+    await rehashed;
+    const stored = users.byId.get(user.id);
+    expect(stored?.passwordHash).toMatch(
+      /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/,
+    );
+    expect(stored?.passwordChangedAt).toBe(user.passwordChangedAt);
+    await expect(
+      service.verifyCredentials('legacy', password),
+    ).resolves.toMatchObject({ id: user.id });
+  });
+
+  it('leaves a wrong password against a scrypt hash alone', async () => {
+    const users = new MemoryUsers();
+    const service = new UsersService(
+      users,
+      new PasswordHasher(loadConfig({}, false)),
+    );
+    const user = await service.register('legacy2', password);
+    const salt = randomBytes(16);
+    const key = await scrypt(password, salt, SCRYPT_KEY_LENGTH, SCRYPT_OPTIONS);
+    const legacy = `scrypt$17$8$1$${salt.toString('base64')}$${key.toString('base64')}`;
+    users.byId.set(user.id, { ...user, passwordHash: legacy });
+    const rehash = jest.spyOn(users, 'rehash');
+    await expect(
+      service.verifyCredentials('legacy2', 'wrong-password-1234'),
+    ).rejects.toMatchObject({ code: 'invalid_grant' });
+    expect(rehash).not.toHaveBeenCalled();
+    expect(users.byId.get(user.id)?.passwordHash).toBe(legacy);
   });
 });

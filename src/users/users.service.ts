@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../common/domain-error.js';
 import { PasswordHasher } from './password-hasher.js';
@@ -8,6 +8,8 @@ import { UserListQuery, UserPage, UserRepository } from './user.repository.js';
 
 @Injectable()
 export class UsersService {
+  private readonly logger = new Logger('Users');
+
   constructor(
     private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
@@ -40,7 +42,7 @@ export class UsersService {
   async verifyCredentials(username: string, password: string): Promise<User> {
     const user = await this.users.findByUsername(username);
     const valid = user
-      ? await this.hasher.verify(password, user.passwordHash)
+      ? await this.verifyPassword(user, password)
       : await this.hasher.verifyDummy(password);
     if (!user || !valid || user.disabled) {
       throw new DomainError('invalid_grant', 'Invalid username or password');
@@ -48,8 +50,25 @@ export class UsersService {
     return user;
   }
 
+  /**
+   * Checks a user's password; a right one stored under an older scheme or weaker cost is
+   * rehashed with the configured argon2id, off the caller's path (a failed rehash only waits
+   * for the next login).
+   */
   async verifyPassword(user: User, password: string): Promise<boolean> {
-    return this.hasher.verify(password, user.passwordHash);
+    const check = await this.hasher.verify(password, user.passwordHash);
+    if (check.valid && check.rehash)
+      this.rehash(user, password).catch((err: unknown) =>
+        this.logger.warn(
+          `Rehash of user ${user.id} deferred: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      );
+    return check.valid;
+  }
+
+  private async rehash(user: User, password: string): Promise<void> {
+    const stronger = await this.hasher.hash(password);
+    await this.users.rehash(user.id, user.passwordHash, stronger);
   }
 
   async changePassword(userId: string, newPassword: string): Promise<void> {

@@ -424,7 +424,7 @@ describe('admin', () => {
         roles: ['user', 'admin'],
         disabled: false,
       });
-      expect(stored?.password_hash).toMatch(/^scrypt\$/);
+      expect(stored?.password_hash).toMatch(/^\$argon2id\$/);
       expect(stored!.updated_at.getTime()).toBeGreaterThan(
         stored!.created_at.getTime() - 1,
       );

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import request from 'supertest';
 import { sessionCookie } from '../helpers/cookies.js';
 import { PASSWORD, register, uniqueName } from '../helpers/logins.js';
+import { bearer, createPersonalToken } from '../helpers/personal-tokens.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
 
 interface Tokens {
@@ -188,6 +189,44 @@ describe('revocation (RFC 7009), introspection (RFC 7662), discovery (RFC 8414)'
       .type('form')
       .send({ token: user.tokens.access_token })
       .expect(401);
+  });
+
+  it('introspects a live personal token for a resource server, and revokes it for whoever holds it', async () => {
+    const user = await newUser();
+    const pat = await createPersonalToken(
+      t.server,
+      bearer(user.tokens.access_token),
+      { scopes: ['profile', 'logins'], expiresInDays: 7 },
+    );
+    const live = await introspect(pat.token, asResourceServer()).expect(200);
+    expect(live.body).toEqual({
+      active: true,
+      token_type: 'bearer',
+      scope: 'profile logins',
+      username: user.username,
+      sub: expect.any(String),
+      exp: Math.floor(Date.parse(pat.expiresAt) / 1000),
+    });
+    // A mistyped one is simply not active.
+    const mistyped = `${pat.token.slice(0, -1)}${pat.token.endsWith('A') ? 'B' : 'A'}`;
+    expect(
+      (await introspect(mistyped, asResourceServer()).expect(200)).body,
+    ).toEqual({ active: false });
+
+    // RFC 7009: the holder revokes it without any other credential (a leaked token's finder).
+    await revoke({ token: pat.token }).expect(200);
+    await me(pat.token).expect(401);
+    expect(
+      (await introspect(pat.token, asResourceServer()).expect(200)).body,
+    ).toEqual({ active: false });
+    const listed = await request(t.server)
+      .get('/auth/personal-tokens')
+      .set('Authorization', `Bearer ${user.tokens.access_token}`)
+      .expect(200);
+    expect(listed.body).toEqual([]);
+    // Revoking it again, or a mistyped one, is no error (RFC 7009 2.2).
+    await revoke({ token: pat.token }).expect(200);
+    await revoke({ token: mistyped }).expect(200);
   });
 
   it('publishes RFC 8414 metadata, the issuer being the request’s origin', async () => {

@@ -125,12 +125,12 @@ describe('what a login leaves in Redis', () => {
     }
   });
 
-  it('stores the password only as a scrypt hash, in the database', async () => {
+  it('stores the password only as an argon2id hash, in the database', async () => {
     const db = new DatabaseInspector();
     try {
       const row = (await db.userById(user.userId))!;
       expect(JSON.stringify(row)).not.toContain(PASSWORD);
-      expect(row.password_hash).toMatch(/^scrypt\$/);
+      expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
       expect(row.username).toBe(user.username);
     } finally {
       await db.close();

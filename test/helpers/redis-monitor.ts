@@ -9,6 +9,10 @@ import { inspectRedis } from './redis-inspection.js';
 export class AppRedisCommands {
   /** Each command as its arguments, name first (lower-cased). */
   readonly commands: string[][] = [];
+  /** The commands run inside the app's scripts, in the same form. */
+  readonly inScripts: string[][] = [];
+  private lastWasApp = false;
+  private appDatabase?: string;
   private readonly args = new Set<string>();
   private monitor?: Redis;
   private appAddress = '';
@@ -29,7 +33,16 @@ export class AppRedisCommands {
     base.disconnect();
     this.monitor.on(
       'monitor',
-      (_time: string, args: string[], source: string) => {
+      (_time: string, args: string[], source: string, database: string) => {
+        // A script's commands follow the EVALSHA that ran it (scripts run atomically), in
+        // the same database.
+        if (source === 'lua') {
+          if (this.lastWasApp && database === this.appDatabase)
+            this.inScripts.push([args[0].toLowerCase(), ...args.slice(1)]);
+          return;
+        }
+        this.lastWasApp = source === this.appAddress;
+        if (this.lastWasApp) this.appDatabase = database;
         if (source !== this.appAddress) return;
         if (this.waiting && args.includes(this.waiting.marker)) {
           this.waiting.resolve();
@@ -56,9 +69,15 @@ export class AppRedisCommands {
     return this.args.has(key);
   }
 
+  /** Commands as `INFO commandstats` counts them: those sent, and those run inside scripts. */
+  get commandstats(): number {
+    return this.commands.length + this.inScripts.length;
+  }
+
   clear(): void {
     this.args.clear();
     this.commands.length = 0;
+    this.inScripts.length = 0;
   }
 
   stop(): void {
