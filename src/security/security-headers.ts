@@ -17,13 +17,16 @@ const PAGE_DIRECTIVES = {
 /** Paths that serve HTML (or what HTML loads) besides the docs: the login page and its assets. */
 const PAGE_PATHS = new Set(['/', '/auth/login']);
 const ASSETS_PREFIX = '/assets/';
+/** The account page and its forms (whose answers are redirects or the page): per user, never cached. */
+const ACCOUNT_PATH = '/account';
 
 /**
  * Security headers, by what a response is.
  *
- * - Pages (the login page, its assets, Swagger UI under the docs path): all of helmet, with a
- *   strict Content-Security-Policy: no inline script or style. Swagger UI ships inline
- *   styles and sets style attributes, so only there may styles be inline.
+ * - Pages (the login page, the account page, their assets, Swagger UI under the docs path):
+ *   all of helmet, with a strict Content-Security-Policy: no inline script or style. Swagger
+ *   UI ships inline styles and sets style attributes, so only there may styles be inline.
+ *   The account page is per user, so it is never cached either.
  * - Everything else is the JSON API. It gets the OWASP REST set instead: nothing may load or
  *   frame it (`default-src 'none'; frame-ancestors 'none'`), nosniff, no cross-origin
  *   embedding, no referrer, HSTS, and `Cache-Control: no-store` (answers are per user;
@@ -59,6 +62,10 @@ export function securityHeaders(docsPath: string): RequestHandler {
     if (path.startsWith(docsPath)) return docs(req, res, next);
     if (PAGE_PATHS.has(path) || path.startsWith(ASSETS_PREFIX))
       return pages(req, res, next);
+    if (path === ACCOUNT_PATH || path.startsWith(`${ACCOUNT_PATH}/`)) {
+      res.setHeader('Cache-Control', 'no-store');
+      return pages(req, res, next);
+    }
     res.setHeader('Cache-Control', 'no-store');
     api(req, res, next);
   };

@@ -16,6 +16,15 @@ export const SESSION_COOKIE = {
   path: '/',
 };
 
+/** Tells the browser to drop its session cookie, with the attributes it was set with. */
+export function clearSessionCookie(
+  req: Request,
+  res: Response,
+  name: string,
+): void {
+  res.clearCookie(name, { ...SESSION_COOKIE, secure: req.secure });
+}
+
 /**
  * 503 with Retry-After and nothing else: no Set-Cookie, so the client keeps its session.
  * Middleware errors do not reach Nest's filters; they use the same mapping.

@@ -1,3 +1,5 @@
+import { escapeHtml } from './html.js';
+
 export const LOGIN_PAGE_PATH = '/auth/login';
 
 export interface LoginPageModel {
@@ -29,10 +31,6 @@ export function loginErrorMessage(
     : 'Something went wrong. Try again.';
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /** The login page. No inline script or style, so it renders under a strict CSP. */
 export function renderLoginPage(model: LoginPageModel): string {
   const body = model.username
@@ -41,6 +39,7 @@ export function renderLoginPage(model: LoginPageModel): string {
         <form method="post" action="/auth/logout">
           <button type="submit">Log out</button>
         </form>
+        <p><a href="/account">Your account: logins, password and personal tokens</a></p>
         <p><a href="/docs">Open the API documentation</a></p>
       </section>`
     : `<div class="forms">

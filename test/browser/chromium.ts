@@ -52,9 +52,32 @@ export async function newContext(browser: Browser): Promise<BrowserContext> {
   return context;
 }
 
-export async function screenshot(page: Page, file: string): Promise<void> {
+export async function screenshot(
+  page: Page,
+  file: string,
+  options: { fullPage?: boolean } = {},
+): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOT_DIR, file) });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, file), ...options });
+}
+
+/** Logs in through the login page's form, as a person would; resolves once the page says so. */
+export async function logInOnLoginPage(
+  page: Page,
+  baseUrl: string,
+  username: string,
+  password: string,
+): Promise<void> {
+  await page.goto(`${baseUrl}/auth/login`);
+  await page.locator('#login-username').fill(username);
+  await page.locator('#login-password').fill(password);
+  await Promise.all([
+    page.waitForURL(`${baseUrl}/auth/login`),
+    page.getByRole('button', { name: 'Log in', exact: true }).click(),
+  ]);
+  await page
+    .getByRole('heading', { name: `Logged in as ${username}` })
+    .waitFor();
 }
 
 /** Console errors and uncaught page errors, e.g. Content-Security-Policy violations. */

@@ -515,6 +515,136 @@ function routes(): Route[] {
     },
     {
       method: 'get',
+      name: 'GET /account',
+      path: () => '/account',
+      as: [{ who: 'user', via: 'cookie' }, { who: 'user' }],
+      protectedRoute: true,
+    },
+    {
+      method: 'get',
+      name: 'GET /assets/account.css',
+      path: () => '/assets/account.css',
+      as: [{ who: 'anonymous' }],
+    },
+    {
+      method: 'post',
+      name: 'POST /account/logins/:id/end',
+      path: (id = 'no-such-login') => `/account/logins/${id}/end`,
+      as: [{ who: 'user', via: 'cookie' }],
+      protectedRoute: true,
+      hasParam: true,
+    },
+    {
+      method: 'post',
+      name: 'POST /account/logout-all',
+      path: () => '/account/logout-all',
+      as: [{ who: 'leaver', via: 'cookie' }],
+      protectedRoute: true,
+      endsLogin: true,
+    },
+    {
+      method: 'post',
+      name: 'POST /account/password',
+      path: () => '/account/password',
+      as: [{ who: 'user', via: 'cookie' }],
+      protectedRoute: true,
+      mustNotSucceed: true,
+      fields: {
+        // Only values validation refuses: /auth/password spends the wrong-password attempts.
+        currentPassword: {
+          base: () => ({ newPassword: 'a new and long passphrase 4711' }),
+          values: [...WRONG_TYPES, '', 'x'.repeat(1_025)],
+        },
+        newPassword: {
+          base: () => ({ currentPassword: PASSWORD }),
+          values: [
+            ...WRONG_TYPES,
+            '',
+            'short',
+            'x'.repeat(129),
+            'x'.repeat(5_000),
+          ],
+        },
+      },
+    },
+    {
+      method: 'post',
+      name: 'POST /account/personal-tokens',
+      path: () => '/account/personal-tokens',
+      as: [{ who: 'user', via: 'cookie' }],
+      protectedRoute: true,
+      mustNotSucceed: 'fields',
+      // What the form sends as text ('30', a lone 'profile') is valid here, so it is left out.
+      fields: {
+        name: {
+          base: () => ({ scopes: 'profile', currentPassword: PASSWORD }),
+          values: [
+            ...WRONG_TYPES,
+            '',
+            ' ',
+            'a\u0000b',
+            '\u202eabc',
+            'abc\ud800',
+            'a\nb',
+            'x'.repeat(101),
+            'x'.repeat(5_000),
+          ],
+        },
+        scopes: {
+          base: () => ({ name: 'hostile', currentPassword: PASSWORD }),
+          values: [
+            ...WRONG_TYPES,
+            '',
+            [],
+            'everything',
+            ['profile', 'profile'],
+            'admin',
+            [null],
+            [{}],
+            [['profile']],
+            'PROFILE',
+            'profile\u0000',
+            homoglyph('profile'),
+            '__proto__',
+          ],
+        },
+        expiresInDays: {
+          base: () => ({
+            name: 'hostile',
+            scopes: 'profile',
+            currentPassword: PASSWORD,
+          }),
+          // 42 days is a valid lifetime.
+          values: [
+            ...WRONG_TYPES.filter((v) => v !== 42),
+            0,
+            '0',
+            366,
+            '366',
+            1.5,
+            '1.5',
+            '30 ',
+            '0x1e',
+            '1e2',
+            Number.MAX_SAFE_INTEGER + 2,
+          ],
+        },
+        currentPassword: {
+          base: () => ({ name: 'hostile', scopes: 'profile' }),
+          values: [...WRONG_TYPES, '', 'x'.repeat(1_025)],
+        },
+      },
+    },
+    {
+      method: 'post',
+      name: 'POST /account/personal-tokens/:id/revoke',
+      path: (id = randomUUID()) => `/account/personal-tokens/${id}/revoke`,
+      as: [{ who: 'user', via: 'cookie' }],
+      protectedRoute: true,
+      hasParam: true,
+    },
+    {
+      method: 'get',
       name: 'GET /health',
       path: () => '/health',
       as: [{ who: 'anonymous' }],
@@ -1194,9 +1324,10 @@ function judge(
 async function afterRequest(
   ctx: Context,
   status: number,
+  location: string | undefined,
   allowed: Set<string>,
 ) {
-  if (!ctx.route.endsLogin || status < 200 || status >= 300) return;
+  if (!ctx.route.endsLogin || !isSuccess(status, location)) return;
   const created = await keysCreatedBy(async () => {
     const again = await login(t.server, fx.leaver.username);
     fx.leaver = { ...fx.leaver, ...again };
@@ -1295,7 +1426,7 @@ async function runCategory(
     }
     const problem = judge(ctx, category, attack, status, location);
     if (problem) outcomes.push(problem);
-    await afterRequest(ctx, status, allowed);
+    await afterRequest(ctx, status, location, allowed);
   }
   await appCommands.flush();
   const partialWrites = [...(await allKeys())].filter(

@@ -15,6 +15,7 @@ const REVIEWED_PUBLIC = [
   'GET /',
   'GET /.well-known/oauth-authorization-server',
   'GET /auth/login',
+  'GET /assets/account.css',
   'GET /assets/login.css',
   'GET /health',
   'POST /auth/introspect',

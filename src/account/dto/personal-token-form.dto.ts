@@ -1,0 +1,22 @@
+import { Transform } from 'class-transformer';
+import type { Scope } from '../../auth/scopes.js';
+import { CreatePersonalTokenDto } from './personal-token.dto.js';
+
+/**
+ * The account page's token form, with the API's rules. A form sends each ticked scope
+ * checkbox as one `scopes` field (one field is a string, none is nothing) and the expiry
+ * choice as text.
+ */
+export class PersonalTokenFormDto extends CreatePersonalTokenDto {
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? [value] : (value ?? []),
+  )
+  override scopes: Scope[] = [];
+
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d{1,4}$/.test(value)
+      ? Number(value)
+      : value,
+  )
+  override expiresInDays?: number = undefined;
+}
