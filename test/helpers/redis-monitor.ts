@@ -16,7 +16,12 @@ export class AppRedisCommands {
   private readonly args = new Set<string>();
   private monitor?: Redis;
   private appAddress = '';
-  private waiting?: { marker: string; resolve: () => void };
+  private waiting?: {
+    marker: string;
+    resolve: () => void;
+    reject: (err: Error) => void;
+  };
+  private failure?: Error;
 
   /** `url` is the Redis the app uses, when it is not the shared test database. */
   constructor(
@@ -31,6 +36,12 @@ export class AppRedisCommands {
     const base = inspectRedis(this.url);
     this.monitor = await base.monitor();
     base.disconnect();
+    // ioredis can lose track of a MONITOR stream under heavy foreign traffic ("Command queue
+    // state error"): fail the waiting test instead of crashing the file with an unhandled error.
+    this.monitor.on('error', (err: Error) => {
+      this.failure = err;
+      this.waiting?.reject(err);
+    });
     this.monitor.on(
       'monitor',
       (_time: string, args: string[], source: string, database: string) => {
@@ -57,8 +68,9 @@ export class AppRedisCommands {
   /** Waits until MONITOR has shown every command the app sent so far. */
   async flush(): Promise<void> {
     const marker = `monitor-marker-${randomBytes(8).toString('hex')}`;
-    const seen = new Promise<void>((resolve) => {
-      this.waiting = { marker, resolve };
+    if (this.failure) throw this.failure;
+    const seen = new Promise<void>((resolve, reject) => {
+      this.waiting = { marker, resolve, reject };
     });
     await this.app.echo(marker);
     await seen;
