@@ -116,6 +116,11 @@ function defineVariants(
     read('anonymous', 'GET /health, no credentials', {
       url: `${service}/health`,
     }),
+    read(
+      'public',
+      'GET /.well-known/oauth-authorization-server, no credentials, no I/O',
+      { url: `${service}/.well-known/oauth-authorization-server` },
+    ),
     read('session', 'GET /admin/me, session cookie', {
       url: `${service}/admin/me`,
       headers: { cookie: credentials.cookie },
@@ -295,18 +300,20 @@ function ratioOf(run: Run): number {
 }
 
 /**
- * A read's throughput against GET /health, round by round: both were run between reference
- * runs, so dividing their ratios to the reference cancels a machine that drifts over a round.
+ * A read's throughput against another read of the service (GET /health, or the public route
+ * with no I/O), round by round: both were run between reference runs, so dividing their
+ * ratios to the reference cancels a machine that drifts over a round.
  */
-function healthRatio(
+function ratioAgainst(
+  against: VariantName,
   variant: Variant,
   runs: Map<VariantName, Run[]>,
 ): number | null {
   if (variant.isLogin || variant.baseline === variant.name) return null;
-  const anonymous = runs.get('anonymous') ?? [];
+  const others = runs.get(against) ?? [];
   const perRound = runs.get(variant.name)!.flatMap((run) => {
-    const health = anonymous.find((a) => a.round === run.round);
-    return health ? [ratioOf(run) / ratioOf(health)] : [];
+    const other = others.find((a) => a.round === run.round);
+    return other ? [ratioOf(run) / ratioOf(other)] : [];
   });
   return perRound.length ? median(perRound) : null;
 }
@@ -326,7 +333,8 @@ function summarise(
     baseline: variant.baseline,
     requestsPerSecond: median(results.map((r) => r.requestsPerSecond)),
     ratio: median(own.map(ratioOf)),
-    healthRatio: healthRatio(variant, runs),
+    healthRatio: ratioAgainst('anonymous', variant, runs),
+    publicRatio: ratioAgainst('public', variant, runs),
     p50Ms: median(results.map((r) => r.p50Ms)),
     p99Ms: median(results.map((r) => r.p99Ms)),
     non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),

@@ -6,6 +6,7 @@ import type { Settings } from './settings.js';
 export type VariantName =
   | 'reference'
   | 'anonymous'
+  | 'public'
   | 'session'
   | 'bearer'
   | 'reference-login'
@@ -26,6 +27,8 @@ export interface VariantSummary {
    * route's ratio in the same round, i.e. its throughput against GET /health.
    */
   healthRatio: number | null;
+  /** Reads only: the same against the public route with no I/O (what authentication itself costs). */
+  publicRatio: number | null;
   p50Ms: number;
   p99Ms: number;
   non2xx: number;
