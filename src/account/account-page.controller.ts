@@ -32,6 +32,7 @@ import {
 } from './account-page.js';
 import { BrowserSessionGuard } from './browser-session.guard.js';
 import { describeDevice } from './device.js';
+import { FormOnceStore } from './form-once.store.js';
 import { PersonalTokenFormDto } from './dto/personal-token-form.dto.js';
 import {
   PERSONAL_TOKEN_DAYS,
@@ -60,6 +61,7 @@ export class AccountPageController {
     private readonly auth: AuthService,
     private readonly tokens: PersonalTokensService,
     private readonly config: AppConfig,
+    private readonly forms: FormOnceStore,
   ) {}
 
   @Get('account')
@@ -126,6 +128,11 @@ export class AccountPageController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
+    if (dto.formId && !(await this.forms.claim(principal.userId, dto.formId)))
+      throw new DomainError(
+        'form_already_sent',
+        'This form was sent already; its token is in the list',
+      );
     const created = await this.tokens.create(
       principal,
       {
@@ -184,6 +191,7 @@ export class AccountPageController {
         choices: EXPIRY_CHOICES,
         default: PERSONAL_TOKEN_DAYS.default,
       },
+      tokenFormId: this.forms.issue(),
       ...extra,
     });
   }

@@ -12,6 +12,7 @@ const MODEL: AccountPageModel = {
   tokens: [],
   grantableScopes: [{ name: 'profile', description: 'Read your account' }],
   expiryDays: { choices: [7, 30], default: 30 },
+  tokenFormId: 'AAAAAAAAAAAAAAAAAAAAAA',
 };
 
 describe('account page', () => {
@@ -109,5 +110,22 @@ describe('account page', () => {
     expect(html).toContain('Copy it now: it is shown only this once.');
     expect(html).toContain('<option value="30" selected>30 days</option>');
     expect(html).not.toContain('<script');
+  });
+
+  it("puts this rendering's form id in the token form, for once-only posting", () => {
+    const html = renderAccountPage({
+      ...MODEL,
+      tokenFormId: 'form-id_0123456789abcd',
+    });
+    expect(html).toMatch(
+      /<form method="post" action="\/account\/personal-tokens"[^>]*>\s*<input type="hidden" name="formId" value="form-id_0123456789abcd">/,
+    );
+  });
+
+  it('explains a token form sent twice', () => {
+    expect(accountError('form_already_sent', 'personal-tokens')).toEqual({
+      form: 'personal-tokens',
+      message: expect.stringContaining('sent already'),
+    });
   });
 });

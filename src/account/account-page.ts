@@ -55,6 +55,8 @@ export interface AccountPageModel {
   /** The expiry choices in days, and the one preselected. */
   expiryDays: { choices: readonly number[]; default: number };
   createdToken?: CreatedToken;
+  /** This rendering's id for the token form, so a reload that posts it again creates nothing. */
+  tokenFormId: string;
   notice?: string;
   error?: { form: AccountForm; message: string };
 }
@@ -86,6 +88,8 @@ const FORM_ERRORS: Record<AccountForm, Record<string, string>> = {
   'personal-tokens': {
     not_found: 'That token has already been revoked.',
     wrong_password: 'The current password is wrong. No token was created.',
+    form_already_sent:
+      'That form was sent already, and its token is in the list above. To create another, fill in this new form.',
     validation_failed:
       'Give the token a name of up to 100 characters, tick at least one scope, choose an expiry and enter your current password.',
   },
@@ -256,6 +260,7 @@ function tokensSection(model: AccountPageModel): string {
       ${list}
       <h3 id="new-token-form-title">Create a token</h3>
       <form method="post" action="/account/personal-tokens" aria-labelledby="new-token-form-title">
+        <input type="hidden" name="formId" value="${escapeHtml(model.tokenFormId)}">
         <label for="token-name">Name</label>
         <input id="token-name" name="name" required maxlength="100" autocomplete="off" aria-describedby="token-name-hint">
         <p class="hint" id="token-name-hint">What it is for, such as “deploy script”.</p>

@@ -2,6 +2,7 @@ import { forwardRef, Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { AccountPageController } from './account-page.controller.js';
 import { BrowserSessionGuard } from './browser-session.guard.js';
+import { FormOnceStore } from './form-once.store.js';
 import { PersonalTokenStore } from './personal-token.store.js';
 import { PersonalTokensController } from './personal-tokens.controller.js';
 import { PersonalTokensService } from './personal-tokens.service.js';
@@ -14,7 +15,12 @@ import { PersonalTokensService } from './personal-tokens.service.js';
 @Module({
   imports: [forwardRef(() => AuthModule)],
   controllers: [PersonalTokensController, AccountPageController],
-  providers: [PersonalTokenStore, PersonalTokensService, BrowserSessionGuard],
+  providers: [
+    PersonalTokenStore,
+    PersonalTokensService,
+    BrowserSessionGuard,
+    FormOnceStore,
+  ],
   exports: [PersonalTokensService],
 })
 export class AccountModule {}

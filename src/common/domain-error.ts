@@ -11,6 +11,7 @@ export type DomainErrorCode =
   | 'wrong_password'
   | 'validation_failed'
   | 'username_taken'
+  | 'form_already_sent'
   | 'unauthenticated'
   | 'invalid_token'
   | 'malformed_bearer'

@@ -33,6 +33,12 @@ export const redisKeys = {
    * TTL: minutes, never beyond the token's expiry.
    */
   personalToken: (tokenHash: string) => `auth:pat:${tokenHash}`,
+  /**
+   * A token form of the account page that has been sent (value `1`), so a reload that sends
+   * it again creates no second token. Under the user's tag. TTL: one day.
+   */
+  formSent: (userId: string, formId: string) =>
+    `auth:{u:${userId}}:form-sent:${formId}`,
   /** Login-throttle bucket of one account (hash: count, last). TTL: the failure window. */
   loginFailuresOfAccount: (username: string) =>
     `auth:login-failures:account:${username.toLowerCase()}`,

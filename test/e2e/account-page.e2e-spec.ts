@@ -21,6 +21,8 @@ const FIREFOX =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const NEW_PASSWORD = 'another long passphrase 42';
 
+const FORM_ID_IN_PAGE = /<input type="hidden" name="formId" value="([^"]+)">/;
+
 describe('account page', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -377,6 +379,62 @@ describe('account page', () => {
       expect(page.text).not.toContain('id="new-token"');
     });
 
+    it('creates no second token when the same form is sent again (a reload), and says so on the page', async () => {
+      const user = await registerAndLogin(t.server);
+      const page = await getPage(t.server, '/account', user.cookie).expect(200);
+      const formId = FORM_ID_IN_PAGE.exec(page.text)?.[1];
+      expect(formId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      await createOnPage(user.cookie, {
+        name: 'reloaded',
+        scopes: 'profile',
+        formId: formId!,
+      });
+      const again = await postForm(
+        t.server,
+        '/account/personal-tokens',
+        user.cookie,
+      )
+        .send({
+          name: 'reloaded',
+          scopes: 'profile',
+          expiresInDays: '30',
+          currentPassword: PASSWORD,
+          formId: formId!,
+        })
+        .expect(303);
+      expect(again.headers.location).toBe(
+        '/account?error=form_already_sent&form=personal-tokens',
+      );
+      const shown = await getPage(
+        t.server,
+        again.headers.location,
+        user.cookie,
+      ).expect(200);
+      expect(shown.text).toContain('That form was sent already');
+      // Each rendering brings a new id: the fresh form creates the next token.
+      expect(FORM_ID_IN_PAGE.exec(shown.text)?.[1]).not.toBe(formId);
+      const tokens = await listPersonalTokens(t.server, {
+        Cookie: user.cookie,
+      });
+      expect(tokens.map((tk) => tk.name)).toEqual(['reloaded']);
+    });
+
+    it('refuses a form id that is not one, as bad input', async () => {
+      const user = await registerAndLogin(t.server);
+      await request(t.server)
+        .post('/account/personal-tokens')
+        .set('Cookie', user.cookie)
+        .set('Sec-Fetch-Site', 'same-origin')
+        .type('form')
+        .send({
+          name: 'odd',
+          scopes: 'profile',
+          currentPassword: PASSWORD,
+          formId: 'not a form id',
+        })
+        .expect(400);
+    });
+
     it('takes several scopes from ticked checkboxes', async () => {
       const user = await registerAndLogin(t.server);
       const { token } = await createOnPage(user.cookie, {
@@ -619,6 +677,26 @@ describe('account page', () => {
       await expectLive(b.server, user);
       const logins = await listLogins(a.server, 'session', user);
       expect(logins.map((l) => l.current)).toEqual([true]);
+    });
+
+    it('creates one token when the same form is sent twice at once, one post to each instance', async () => {
+      const user = await registerAndLogin(t.server);
+      const page = await getPage(a.server, '/account', user.cookie).expect(200);
+      const formId = FORM_ID_IN_PAGE.exec(page.text)![1];
+      const send = (app: TestApp) =>
+        postForm(app.server, '/account/personal-tokens', user.cookie).send({
+          name: 'double click',
+          scopes: 'profile',
+          expiresInDays: '7',
+          currentPassword: PASSWORD,
+          formId,
+        });
+      const answers = await Promise.all([send(a), send(b)]);
+      expect(answers.map((r) => r.status).sort()).toEqual([200, 303]);
+      const tokens = await listPersonalTokens(a.server, {
+        Cookie: user.cookie,
+      });
+      expect(tokens).toHaveLength(1);
     });
 
     it('revokes a token once when its Revoke button is sent twice at once, one post to each instance', async () => {

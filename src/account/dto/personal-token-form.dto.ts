@@ -1,4 +1,5 @@
 import { Transform } from 'class-transformer';
+import { IsOptional, Matches } from 'class-validator';
 import type { Scope } from '../../auth/scopes.js';
 import { CreatePersonalTokenDto } from './personal-token.dto.js';
 
@@ -19,4 +20,9 @@ export class PersonalTokenFormDto extends CreatePersonalTokenDto {
       : value,
   )
   override expiresInDays?: number = undefined;
+
+  /** The id the page gave this rendering of the form: a second post of it creates nothing. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{22}$/, { message: 'formId is not a form id' })
+  formId?: string = undefined;
 }
