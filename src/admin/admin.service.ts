@@ -45,8 +45,13 @@ export class AdminService {
     const changes: { roles?: Role[]; disabled?: boolean } = {};
     if (patch.roles !== undefined) changes.roles = patch.roles;
     if (patch.disabled !== undefined) changes.disabled = patch.disabled;
+    // Personal tokens go first: if Redis cannot take their revocation, nothing has changed
+    // (503), instead of an account disabled in PostgreSQL whose cached tokens still work.
+    if (changes.disabled)
+      await this.personalTokens.revokeAll(id, 'account_disabled');
     const user = await this.users.update(id, changes);
     if (user.disabled) {
+      // Again, for a token created while the account was being disabled.
       await this.personalTokens.revokeAll(id, 'account_disabled');
       const ended = await this.logins.endAll(id);
       this.metrics.tokensRevoked('account_disabled', ended.tokens);

@@ -959,9 +959,15 @@ describe('personal access tokens when Redis loses its data or goes away', () => 
   let t: TestApp;
   let user: LoggedIn;
 
+  const adminName = uniqueName('admin');
+
   beforeAll(async () => {
     redisProcess = await RedisProcess.start();
-    t = await startApp({ REDIS_URL: redisProcess.url });
+    t = await startApp({
+      REDIS_URL: redisProcess.url,
+      ADMIN_USERNAME: adminName,
+      ADMIN_PASSWORD: PASSWORD,
+    });
     user = await registerAndLogin(t.server);
   });
   afterAll(async () => {
@@ -1063,5 +1069,41 @@ describe('personal access tokens when Redis loses its data or goes away', () => 
       .set(bearer(bearerAccount.token))
       .expect(204);
     await meWith(token).expect(401);
+  });
+
+  it('disables nothing while Redis is down (503), so no cached token outlives a disable', async () => {
+    const token = await newToken();
+    await meWith(token).expect(200);
+    const admin = await login(t.server, adminName);
+    const adminToken = await createPersonalToken(
+      t.server,
+      bearer(admin.accessToken),
+      {
+        scopes: ['admin'],
+      },
+    );
+    const database = new DatabaseInspector();
+    try {
+      await redisProcess.kill();
+      await request(t.server)
+        .patch(`/admin/users/${user.userId}`)
+        .set(bearer(adminToken.token))
+        .send({ disabled: true })
+        .timeout(HANG_GUARD)
+        .expect(503);
+      expect((await database.userById(user.userId))?.disabled).toBe(false);
+      await redisProcess.start();
+      await redisBack();
+      await meWith(token).expect(200);
+      await request(t.server)
+        .patch(`/admin/users/${user.userId}`)
+        .set(bearer(adminToken.token))
+        .send({ disabled: true })
+        .expect(200);
+      expect((await database.userById(user.userId))?.disabled).toBe(true);
+      await meWith(token).expect(401);
+    } finally {
+      await database.close();
+    }
   });
 });
