@@ -1,5 +1,5 @@
 import type { Scope } from '../auth/scopes.js';
-import { escapeHtml } from '../views/html.js';
+import { escapeHtml, htmlDocument, noticeParagraph } from '../views/html.js';
 
 export const ACCOUNT_PAGE_PATH = '/account';
 
@@ -279,34 +279,22 @@ function tokensSection(model: AccountPageModel): string {
 
 /** The account page. No inline script or style, so it renders under the pages' strict CSP. */
 export function renderAccountPage(model: AccountPageModel): string {
-  const notice = model.notice
-    ? `<p class="notice" role="status">${escapeHtml(model.notice)}</p>`
-    : '';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Your account</title>
-<link rel="stylesheet" href="/assets/login.css">
-<link rel="stylesheet" href="/assets/account.css">
-</head>
-<body class="account">
-<main>
-  <header>
+  return htmlDocument({
+    title: 'Your account',
+    stylesheets: ['/assets/login.css', '/assets/account.css'],
+    bodyClass: 'account',
+    main: `  <header>
     <h1>Your account</h1>
     <p>Logged in as <strong>${escapeHtml(model.username)}</strong></p>
     <form method="post" action="/auth/logout">
       <button type="submit" class="secondary">Log out</button>
     </form>
   </header>
-  ${notice}
+  ${noticeParagraph(model.notice)}
   ${loginsSection(model)}
   ${passwordSection(model)}
-  ${tokensSection(model)}
-</main>
-</body>
-</html>`;
+  ${tokensSection(model)}`,
+  });
 }
 
 export const ACCOUNT_PAGE_CSS = `

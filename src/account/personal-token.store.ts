@@ -25,6 +25,17 @@ export const LAST_USED_INTERVAL_MS = 60_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The columns a token's facts come from: the token's own and its owner's. */
+const FACTS_COLUMNS = {
+  id: personalTokens.id,
+  userId: personalTokens.userId,
+  scopes: personalTokens.scopes,
+  expiresAt: personalTokens.expiresAt,
+  username: users.username,
+  roles: users.roles,
+  userCreatedAt: users.createdAt,
+};
+
 /** Everything a request authenticated by the token needs, so a cached check is one read. */
 export interface PersonalTokenFacts {
   id: string;
@@ -80,15 +91,7 @@ export class PersonalTokenStore {
   async findLive(tokenHash: string): Promise<PersonalTokenFacts | null> {
     const rows = await this.database.run(() =>
       this.database.db
-        .select({
-          id: personalTokens.id,
-          userId: personalTokens.userId,
-          scopes: personalTokens.scopes,
-          expiresAt: personalTokens.expiresAt,
-          username: users.username,
-          roles: users.roles,
-          userCreatedAt: users.createdAt,
-        })
+        .select(FACTS_COLUMNS)
         .from(personalTokens)
         .innerJoin(users, eq(users.id, personalTokens.userId))
         .where(
@@ -258,16 +261,7 @@ export class PersonalTokenStore {
     if (!UUID.test(userId)) return;
     const rows = await this.database.run(() =>
       this.database.db
-        .select({
-          id: personalTokens.id,
-          userId: personalTokens.userId,
-          tokenHash: personalTokens.tokenHash,
-          scopes: personalTokens.scopes,
-          expiresAt: personalTokens.expiresAt,
-          username: users.username,
-          roles: users.roles,
-          userCreatedAt: users.createdAt,
-        })
+        .select({ ...FACTS_COLUMNS, tokenHash: personalTokens.tokenHash })
         .from(personalTokens)
         .innerJoin(users, eq(users.id, personalTokens.userId))
         .where(

@@ -1,4 +1,4 @@
-import { escapeHtml } from './html.js';
+import { escapeHtml, htmlDocument, noticeParagraph } from './html.js';
 
 export const LOGIN_PAGE_PATH = '/auth/login';
 
@@ -68,23 +68,11 @@ export function renderLoginPage(model: LoginPageModel): string {
   const error = model.error
     ? `<p class="error" role="alert">${escapeHtml(model.error)}</p>`
     : '';
-  const notice = model.notice
-    ? `<p class="notice" role="status">${escapeHtml(model.notice)}</p>`
-    : '';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${model.username ? 'Logged in' : 'Log in'}</title>
-<link rel="stylesheet" href="/assets/login.css">
-</head>
-<body>
-<main>
-${error}${notice}${body}
-</main>
-</body>
-</html>`;
+  return htmlDocument({
+    title: model.username ? 'Logged in' : 'Log in',
+    stylesheets: ['/assets/login.css'],
+    main: `${error}${noticeParagraph(model.notice)}${body}`,
+  });
 }
 
 export const LOGIN_PAGE_CSS = `
