@@ -13,7 +13,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The SQL migrations, applied at boot (or by `node dist/db/migrate.cli.js` with DATABASE_MIGRATE=off).
+# The SQL migrations, applied at boot (or by `node dist/infra/db/migrate.cli.js` with DATABASE_MIGRATE=off).
 COPY drizzle ./drizzle
 USER node
 EXPOSE 3000

@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildOpenApi, createApp } from '../src/app.setup.js';
-import { loadConfig } from '../src/config/app-config.js';
+import { loadConfig } from '../src/infra/config/app-config.js';
 
 async function main(): Promise<void> {
   const config = loadConfig({

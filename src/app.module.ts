@@ -5,18 +5,18 @@ import { AccountModule } from './account/account.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { AuthModule } from './auth/auth.module.js';
-import { BoundedValidationPipe } from './common/bounded-validation.pipe.js';
-import { ConnectionDrain } from './common/connection-drain.js';
-import { DomainError } from './common/domain-error.js';
-import { DomainErrorFilter } from './common/domain-error.filter.js';
-import { AppConfig } from './config/app-config.js';
-import { ConfigModule } from './config/config.module.js';
-import { DbModule } from './db/db.module.js';
-import { HealthController } from './health/health.controller.js';
-import { loggerOptions } from './logging/logger-options.js';
-import { MetricsModule } from './metrics/metrics.module.js';
-import { RedisModule } from './redis/redis.module.js';
-import { SessionModule } from './session/session.module.js';
+import { BoundedValidationPipe } from './infra/http/bounded-validation.pipe.js';
+import { ConnectionDrain } from './infra/http/connection-drain.js';
+import { DomainError } from './infra/http/domain-error.js';
+import { DomainErrorFilter } from './infra/http/domain-error.filter.js';
+import { AppConfig } from './infra/config/app-config.js';
+import { ConfigModule } from './infra/config/config.module.js';
+import { DbModule } from './infra/db/db.module.js';
+import { HealthController } from './infra/health/health.controller.js';
+import { loggerOptions } from './infra/logging/logger-options.js';
+import { MetricsModule } from './infra/metrics/metrics.module.js';
+import { RedisModule } from './infra/redis/redis.module.js';
+import { SessionModule } from './credentials/credentials.module.js';
 
 @Module({})
 export class AppModule {

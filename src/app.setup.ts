@@ -11,18 +11,18 @@ import {
   SWAGGER_COOKIE,
   SWAGGER_INTROSPECTION,
   SWAGGER_OAUTH2,
-} from './auth/decorators.js';
-import { SCOPES } from './auth/scopes.js';
-import { ConnectionDrain } from './common/connection-drain.js';
-import { AppConfig, loadConfig } from './config/app-config.js';
-import { MetricsService } from './metrics/metrics.service.js';
-import { securityHeaders } from './security/security-headers.js';
+} from './auth/authenticated.decorator.js';
+import { SCOPES } from './credentials/scopes.js';
+import { ConnectionDrain } from './infra/http/connection-drain.js';
+import { AppConfig, loadConfig } from './infra/config/app-config.js';
+import { MetricsService } from './infra/metrics/metrics.service.js';
+import { securityHeaders } from './infra/http/security-headers.js';
 import {
   LOGIN_PATH,
   sessionReader,
   sessionWriter,
-} from './session/session.middleware.js';
-import { SessionStore } from './session/session.store.js';
+} from './auth/session.middleware.js';
+import { SessionStore } from './credentials/session.store.js';
 
 const DOCS_PATH = '/docs';
 

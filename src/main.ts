@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { createApp } from './app.setup.js';
-import { ConnectionDrain } from './common/connection-drain.js';
-import { ConfigError, loadConfig } from './config/app-config.js';
+import { ConnectionDrain } from './infra/http/connection-drain.js';
+import { ConfigError, loadConfig } from './infra/config/app-config.js';
 
 /** SIGTERM to exit: in-flight requests get this long to finish before the process gives up. */
 const SHUTDOWN_GRACE_MS = 9_000;

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
 import { buildOpenApi } from '../src/app.setup.js';
-import { SCOPES } from '../src/auth/scopes.js';
+import { SCOPES } from '../src/credentials/scopes.js';
 import { startApp, TestApp } from './helpers/test-app.js';
 
 const COMMITTED = new URL('../openapi.json', import.meta.url);

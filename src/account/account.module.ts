@@ -1,11 +1,11 @@
 import { forwardRef, Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
-import { AccountPageController } from './account-page.controller.js';
-import { BrowserSessionGuard } from './browser-session.guard.js';
-import { FormOnceStore } from './form-once.store.js';
-import { PersonalTokenStore } from './personal-token.store.js';
+import { AccountPageController } from '../web/account-page.controller.js';
+import { BrowserSessionGuard } from '../web/browser-session.guard.js';
+import { FormOnceStore } from '../web/form-once.store.js';
+import { PersonalTokenStore } from '../credentials/personal-token.store.js';
 import { PersonalTokensController } from './personal-tokens.controller.js';
-import { PersonalTokensService } from './personal-tokens.service.js';
+import { PersonalTokensService } from '../credentials/personal-tokens.service.js';
 
 /**
  * The account's own credentials: personal access tokens, and the account page. The auth

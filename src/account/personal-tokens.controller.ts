@@ -20,15 +20,15 @@ import {
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { Authenticated, CurrentPrincipal } from '../auth/decorators.js';
-import type { Principal } from '../auth/principal.js';
-import { ErrorBody } from '../common/error-body.dto.js';
+import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator.js';
+import type { Principal } from '../credentials/principal.js';
+import { ErrorBody } from '../infra/http/error-body.dto.js';
 import {
   CreatedPersonalTokenDto,
   CreatePersonalTokenDto,
   PersonalTokenDto,
 } from './dto/personal-token.dto.js';
-import { PersonalTokensService } from './personal-tokens.service.js';
+import { PersonalTokensService } from '../credentials/personal-tokens.service.js';
 
 @ApiTags('auth')
 @Controller('auth/personal-tokens')

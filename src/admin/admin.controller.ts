@@ -21,11 +21,11 @@ import {
   PersonalTokenDto,
   RevokedPersonalTokensDto,
 } from '../account/dto/personal-token.dto.js';
-import { AuthService } from '../auth/auth.service.js';
-import { Authenticated, CurrentPrincipal } from '../auth/decorators.js';
-import { UserDto } from '../auth/dto/token.dto.js';
-import type { Principal } from '../auth/principal.js';
-import { ErrorBody } from '../common/error-body.dto.js';
+import { AuthService } from '../login/login.service.js';
+import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator.js';
+import { UserDto } from '../oauth/dto/token.dto.js';
+import type { Principal } from '../credentials/principal.js';
+import { ErrorBody } from '../infra/http/error-body.dto.js';
 import { AdminService } from './admin.service.js';
 import {
   EndedLoginsDto,

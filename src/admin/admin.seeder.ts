@@ -4,8 +4,8 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
-import { isDatabaseUnavailable } from '../db/database-errors.js';
+import { AppConfig } from '../infra/config/app-config.js';
+import { isDatabaseUnavailable } from '../infra/db/database-errors.js';
 import { UsersService } from '../users/users.service.js';
 
 const RETRY_MS = 2000;

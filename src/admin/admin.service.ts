@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { PersonalTokensService } from '../account/personal-tokens.service.js';
-import type { PersonalTokenView } from '../account/personal-tokens.service.js';
-import { LoginStore } from '../auth/login.store.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { PersonalTokensService } from '../credentials/personal-tokens.service.js';
+import type { PersonalTokenView } from '../credentials/personal-tokens.service.js';
+import { LoginStore } from '../credentials/login.store.js';
+import { MetricsService } from '../infra/metrics/metrics.service.js';
 import { PublicUser, Role, toPublicUser } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
 import { decodeUserCursor, encodeUserCursor } from './user-cursor.js';

@@ -1,18 +1,18 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { DomainError } from '../common/domain-error.js';
-import { AppConfig } from '../config/app-config.js';
+import { DomainError } from '../infra/http/domain-error.js';
+import { AppConfig } from '../infra/config/app-config.js';
 import { isSameOriginRequest, SAFE_METHODS } from './same-origin.js';
-import { AuthService } from './auth.service.js';
-import { BearerGuard } from './bearer.guard.js';
+import { AuthService } from '../login/login.service.js';
+import { BearerGuard } from './bearer-attempt.js';
 import {
   IS_PUBLIC,
   REQUIRES_LOGIN,
   RequiredScope,
   Roles,
-} from './decorators.js';
-import type { Principal } from './principal.js';
+} from './authenticated.decorator.js';
+import type { Principal } from '../credentials/principal.js';
 
 /**
  * Only a request whose Authorization header has the Bearer scheme reaches passport-http-bearer,

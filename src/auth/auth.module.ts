@@ -1,16 +1,16 @@
 import { forwardRef, Module } from '@nestjs/common';
 import { AccountModule } from '../account/account.module.js';
 import { UsersModule } from '../users/users.module.js';
-import { LoginPageController } from '../views/login-page.controller.js';
-import { AuthController } from './auth.controller.js';
-import { AuthService } from './auth.service.js';
+import { LoginPageController } from '../web/login-page.controller.js';
+import { AuthController } from '../login/login.controller.js';
+import { AuthService } from '../login/login.service.js';
 import { AuthGuard } from './auth.guard.js';
-import { BearerGuard } from './bearer.guard.js';
+import { BearerGuard } from './bearer-attempt.js';
 import { BearerStrategy } from './bearer.strategy.js';
-import { LoginStore } from './login.store.js';
-import { LoginThrottle } from './login-throttle.js';
-import { OAuthController } from './oauth.controller.js';
-import { OAuthService } from './oauth.service.js';
+import { LoginStore } from '../credentials/login.store.js';
+import { LoginThrottle } from '../login/login-throttle.js';
+import { OAuthController } from '../oauth/oauth.controller.js';
+import { OAuthService } from '../oauth/oauth.service.js';
 
 @Module({
   imports: [UsersModule, forwardRef(() => AccountModule)],

@@ -1,12 +1,12 @@
 import { forwardRef, Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-http-bearer';
-import { DomainError } from '../common/domain-error.js';
-import { AUTH_REALM } from '../common/http-errors.js';
-import { looksLikePersonalToken } from '../account/personal-token.js';
-import { PersonalTokensService } from '../account/personal-tokens.service.js';
-import { AuthService } from './auth.service.js';
-import type { Principal } from './principal.js';
+import { DomainError } from '../infra/http/domain-error.js';
+import { AUTH_REALM } from '../infra/http/http-errors.js';
+import { looksLikePersonalToken } from '../credentials/personal-token.js';
+import { PersonalTokensService } from '../credentials/personal-tokens.service.js';
+import { AuthService } from '../login/login.service.js';
+import type { Principal } from '../credentials/principal.js';
 
 /**
  * passport-http-bearer: an access token's principal comes from the auth service, a personal

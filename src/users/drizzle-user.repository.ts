@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
-import { Database } from '../db/database.js';
-import { isUniqueViolation } from '../db/database-errors.js';
-import { users } from '../db/schema.js';
+import { Database } from '../infra/db/database.js';
+import { isUniqueViolation } from '../infra/db/database-errors.js';
+import { users } from '../infra/db/schema.js';
 import { USERNAME_PATTERN, type Role, type User } from './user.js';
 import {
   UserListQuery,

@@ -1,4 +1,4 @@
-import { DomainError } from '../common/domain-error.js';
+import { DomainError } from '../infra/http/domain-error.js';
 import { HashingQueue } from './hashing-queue.js';
 
 function gate() {

@@ -1,4 +1,4 @@
-import { DomainError } from '../common/domain-error.js';
+import { DomainError } from '../infra/http/domain-error.js';
 
 interface Waiter {
   start: () => void;

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config/app-config.js';
+import { loadConfig } from '../infra/config/app-config.js';
 import { PasswordHasher } from './password-hasher.js';
 
 const password = 'cobalt-harbour-sunrise-19';

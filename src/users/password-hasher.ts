@@ -7,7 +7,7 @@ import {
 } from '@node-rs/argon2';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { AppConfig } from '../config/app-config.js';
+import { AppConfig } from '../infra/config/app-config.js';
 import { HashingQueue } from './hashing-queue.js';
 import { scrypt, SCRYPT_MAXMEM } from './scrypt.js';
 

@@ -1,4 +1,4 @@
-import { DomainError } from '../common/domain-error.js';
+import { DomainError } from '../infra/http/domain-error.js';
 import { assertPasswordPolicy, isCommonPassword } from './password-policy.js';
 
 describe('password policy', () => {

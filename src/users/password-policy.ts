@@ -1,5 +1,5 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
-import { DomainError } from '../common/domain-error.js';
+import { DomainError } from '../infra/http/domain-error.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './user.js';
 
 // zxcvbn-ts's list of ~49,000 most common passwords, kept offline in the package.

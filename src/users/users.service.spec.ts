@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { DomainError } from '../common/domain-error.js';
-import { loadConfig } from '../config/app-config.js';
+import { DomainError } from '../infra/http/domain-error.js';
+import { loadConfig } from '../infra/config/app-config.js';
 import { PasswordHasher } from './password-hasher.js';
 import { scrypt, SCRYPT_KEY_LENGTH, SCRYPT_OPTIONS } from './scrypt.js';
 import type { Role, User } from './user.js';

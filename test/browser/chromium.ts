@@ -23,7 +23,7 @@ const CHROMIUM_ARGS = [
 ];
 
 /** Screenshots for the README land in docs/. */
-const DOCS_DIR = fileURLToPath(new URL('../../docs/', import.meta.url));
+const DOCS_DIR = fileURLToPath(new URL('../../docs', import.meta.url));
 /**
  * Screenshots refresh the README's pictures only when asked (UPDATE_SCREENSHOTS=1), so an
  * ordinary run leaves the working tree as it was; otherwise they go to a temporary folder.

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { SCOPES } from '../../src/auth/scopes.js';
-import { redisKeys } from '../../src/redis/redis-keys.js';
+import { SCOPES } from '../../src/credentials/scopes.js';
+import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import {
   browserSessionCookie,
   collectErrors,

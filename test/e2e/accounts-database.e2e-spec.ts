@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { Database } from '../../src/db/database.js';
-import { MIGRATIONS_FOLDER } from '../../src/db/migrations.js';
-import { migratePostgres } from '../../src/db/postgres.driver.js';
+import { Database } from '../../src/infra/db/database.js';
+import { MIGRATIONS_FOLDER } from '../../src/infra/db/migrations.js';
+import { migratePostgres } from '../../src/infra/db/postgres.driver.js';
 import { DatabaseInspector } from '../helpers/database.js';
 import {
   LoggedIn,

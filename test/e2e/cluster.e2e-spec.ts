@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { redisKeys } from '../../src/redis/redis-keys.js';
+import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import { freePort } from '../harness/free-port.mjs';
 import { clearsCookie } from '../helpers/cookies.js';
 import {

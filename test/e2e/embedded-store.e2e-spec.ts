@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { ConfigError, loadConfig } from '../../src/config/app-config.js';
-import { redisKeys } from '../../src/redis/redis-keys.js';
+import { ConfigError, loadConfig } from '../../src/infra/config/app-config.js';
+import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import { DatabaseInspector } from '../helpers/database.js';
 import { clearsCookie, TEST_SESSION_SECRET } from '../helpers/cookies.js';
 import {

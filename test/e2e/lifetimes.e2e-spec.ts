@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { redisKeys } from '../../src/redis/redis-keys.js';
+import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import {
   furtherToken,
   login,

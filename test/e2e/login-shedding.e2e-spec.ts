@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { redisKeys } from '../../src/redis/redis-keys.js';
+import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import { setCookies } from '../helpers/cookies.js';
 import {
   madeUpAddress,

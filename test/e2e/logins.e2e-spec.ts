@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { hashSecret } from '../../src/common/secret-hash.js';
-import { redisKeys } from '../../src/redis/redis-keys.js';
+import { hashSecret } from '../../src/credentials/secret-hash.js';
+import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import { sessionIdOf } from '../helpers/cookies.js';
 import {
   AUTH_MODES,

@@ -8,7 +8,7 @@ import {
 import { sessionKeyOf, tokenKeyOf } from '../helpers/redis-inspection.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
 import request from 'supertest';
-import { redisKeys } from '../../src/redis/redis-keys.js';
+import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 
 describe('POST /auth/logout', () => {
   let t: TestApp;

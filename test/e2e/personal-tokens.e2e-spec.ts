@@ -4,9 +4,9 @@ import request from 'supertest';
 import {
   generatePersonalToken,
   personalTokenChecksum,
-} from '../../src/account/personal-token.js';
-import { hashSecret } from '../../src/common/secret-hash.js';
-import { Database } from '../../src/db/database.js';
+} from '../../src/credentials/personal-token.js';
+import { hashSecret } from '../../src/credentials/secret-hash.js';
+import { Database } from '../../src/infra/db/database.js';
 import { DatabaseInspector } from '../helpers/database.js';
 import {
   LoggedIn,
@@ -27,7 +27,7 @@ import { AppRedisCommands } from '../helpers/redis-monitor.js';
 import { RedisProcess } from '../helpers/redis-process.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
 import { eventually } from '../helpers/waiting.js';
-import { redisKeys } from '../../src/redis/redis-keys.js';
+import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 
 const DAY_MS = 86_400_000;
 /** A request that may not hang (a hang detector, not a latency requirement). */

@@ -1,7 +1,7 @@
 import { DatabaseInspector } from '../helpers/database.js';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { redisKeys } from '../../src/redis/redis-keys.js';
+import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import { sessionIdOf } from '../helpers/cookies.js';
 import {
   furtherToken,

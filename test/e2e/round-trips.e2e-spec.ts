@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { AppRedisCommands } from '../helpers/redis-monitor.js';
-import { Database } from '../../src/db/database.js';
+import { Database } from '../../src/infra/db/database.js';
 import {
   LoggedIn,
   PASSWORD,

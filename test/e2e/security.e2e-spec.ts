@@ -9,7 +9,7 @@ import {
 } from '../helpers/logins.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
 import request from 'supertest';
-import { newSessionId } from '../../src/session/session-id.js';
+import { newSessionId } from '../../src/credentials/session-id.js';
 
 describe('CSRF defence for cookie-authenticated writes', () => {
   let t: TestApp;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { redisKeys } from '../../src/redis/redis-keys.js';
+import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import { DatabaseInspector } from './database.js';
 import { FILE_MARK, MADE_UP_ADDRESS_PREFIX } from './logins.js';
 import { keysOfUser, scanKeys, userLoginKeys } from './redis-inspection.js';

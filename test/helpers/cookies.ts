@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type request from 'supertest';
-import { newSessionId } from '../../src/session/session-id.js';
+import { newSessionId } from '../../src/credentials/session-id.js';
 
 /** Signs the cookies of every app a test starts; shared, so instances can read each other's cookies. */
 export const TEST_SESSION_SECRET = 'test-session-secret-0123456789-abcdefghij';

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { hashSecret } from '../../src/common/secret-hash.js';
-import { redisKeys } from '../../src/redis/redis-keys.js';
+import { hashSecret } from '../../src/credentials/secret-hash.js';
+import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import { PASSWORD } from './logins.js';
 
 /** The answer to POST /auth/personal-tokens. */

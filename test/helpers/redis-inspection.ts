@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { hashSecret } from '../../src/common/secret-hash.js';
-import { redisKeys } from '../../src/redis/redis-keys.js';
+import { hashSecret } from '../../src/credentials/secret-hash.js';
+import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import type { Credentials } from './logins.js';
 import { sessionIdOf } from './cookies.js';
 

@@ -3,7 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { ModulesContainer, Reflector } from '@nestjs/core';
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { IS_PUBLIC } from '../../src/auth/decorators.js';
+import { IS_PUBLIC } from '../../src/auth/authenticated.decorator.js';
 import type { TestApp } from './test-app.js';
 
 /** A request by method name, for tables of routes. */

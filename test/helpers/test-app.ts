@@ -5,8 +5,8 @@ import { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/app.setup.js';
-import { AppConfig, loadConfig } from '../../src/config/app-config.js';
-import { REDIS } from '../../src/redis/redis.constants.js';
+import { AppConfig, loadConfig } from '../../src/infra/config/app-config.js';
+import { REDIS } from '../../src/infra/redis/redis.constants.js';
 import { TEST_SESSION_SECRET } from './cookies.js';
 
 export interface TestApp {
@@ -60,8 +60,8 @@ export async function startApp(
     await jest.isolateModulesAsync(async () => {
       const [setup, configModule, constants] = await Promise.all([
         import('../../src/app.setup.js'),
-        import('../../src/config/app-config.js'),
-        import('../../src/redis/redis.constants.js'),
+        import('../../src/infra/config/app-config.js'),
+        import('../../src/infra/redis/redis.constants.js'),
       ]);
       started = await boot(
         {

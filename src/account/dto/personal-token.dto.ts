@@ -13,8 +13,8 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
-import { SCOPE_NAMES, type Scope } from '../../auth/scopes.js';
-import { PERSONAL_TOKEN_DAYS } from '../personal-tokens.service.js';
+import { SCOPE_NAMES, type Scope } from '../../credentials/scopes.js';
+import { PERSONAL_TOKEN_DAYS } from '../../credentials/personal-tokens.service.js';
 
 /** No control, format or unassigned characters: the name is shown back in lists and pages. */
 const TOKEN_NAME = /^[^\p{C}]*[^\p{C}\s][^\p{C}]*$/u;

@@ -1,0 +1,44 @@
+import type { Request } from 'express';
+import { ACCOUNT_PAGE_PATH, accountFormOf } from './account-page.js';
+import { LOGIN_PAGE_PATH } from './login-page.js';
+
+/** True for a browser form post: the client prefers an HTML page to JSON. */
+export function prefersHtml(req: Request): boolean {
+  return req.accepts(['application/json', 'text/html']) === 'text/html';
+}
+
+const REDIRECTED_STATUSES: ReadonlySet<number> = new Set([
+  400, 401, 409, 413, 415, 429, 503,
+]);
+
+/** The account page's forms act on things that may be gone already (a login, a token): 404 too. */
+const ACCOUNT_REDIRECTED_STATUSES: ReadonlySet<number> = new Set([
+  ...REDIRECTED_STATUSES,
+  404,
+]);
+
+/**
+ * Where a failed browser request is sent instead of a JSON error: a person submitting a form
+ * sees the error on the page the form is on (the account page's forms there, with the form's
+ * name; anything else, or no longer being logged in, on the login page), and an anonymous
+ * visitor of the account page is sent to log in. A refused cross-site write (403) stays a
+ * plain answer.
+ */
+export function formErrorRedirect(
+  req: Request,
+  status: number,
+  code: string,
+): string | undefined {
+  if (!prefersHtml(req)) return;
+  if (req.method === 'GET')
+    return status === 401 && req.path.replace(/\/$/, '') === ACCOUNT_PAGE_PATH
+      ? LOGIN_PAGE_PATH
+      : undefined;
+  if (req.method !== 'POST') return;
+  const error = encodeURIComponent(code);
+  const form = accountFormOf(req.path);
+  if (form && status !== 401 && ACCOUNT_REDIRECTED_STATUSES.has(status))
+    return `${ACCOUNT_PAGE_PATH}?error=${error}&form=${form}`;
+  if (!REDIRECTED_STATUSES.has(status)) return;
+  return `${LOGIN_PAGE_PATH}?error=${error}`;
+}

@@ -1,0 +1,43 @@
+import { Controller, Get, Header, Query, Req } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { Public } from '../auth/authenticated.decorator.js';
+import {
+  LOGIN_PAGE_CSS,
+  loginErrorMessage,
+  renderLoginPage,
+} from './login-page.js';
+
+@ApiExcludeController()
+@Controller()
+export class LoginPageController {
+  @Public()
+  @Get(['/', 'auth/login'])
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  page(
+    @Req() req: Request,
+    @Query('error') error?: unknown,
+    @Query('registered') registered?: unknown,
+  ): string {
+    const auth = req.sessionAuth;
+    return renderLoginPage({
+      username: auth?.username,
+      error: auth
+        ? undefined
+        : loginErrorMessage(typeof error === 'string' ? error : undefined),
+      notice:
+        !auth && typeof registered === 'string'
+          ? `Account ${registered.slice(0, 64)} created. You can log in now.`
+          : undefined,
+    });
+  }
+
+  @Public()
+  @Get('assets/login.css')
+  @Header('Content-Type', 'text/css; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=3600')
+  css(): string {
+    return LOGIN_PAGE_CSS;
+  }
+}
