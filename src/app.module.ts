@@ -5,18 +5,21 @@ import { AccountModule } from './account/account.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { AuthModule } from './auth/auth.module.js';
-import { BoundedValidationPipe } from './infra/http/bounded-validation.pipe.js';
-import { ConnectionDrain } from './infra/http/connection-drain.js';
-import { DomainError } from './infra/http/domain-error.js';
-import { DomainErrorFilter } from './infra/http/domain-error.filter.js';
+import { CredentialsModule } from './credentials/credentials.module.js';
 import { AppConfig } from './infra/config/app-config.js';
 import { ConfigModule } from './infra/config/config.module.js';
 import { DbModule } from './infra/db/db.module.js';
-import { HealthController } from './infra/health/health.controller.js';
+import { BoundedValidationPipe } from './infra/http/bounded-validation.pipe.js';
+import { ConnectionDrain } from './infra/http/connection-drain.js';
+import { DomainError } from './infra/http/domain-error.js';
 import { loggerOptions } from './infra/logging/logger-options.js';
 import { MetricsModule } from './infra/metrics/metrics.module.js';
 import { RedisModule } from './infra/redis/redis.module.js';
-import { SessionModule } from './credentials/credentials.module.js';
+import { LoginModule } from './login/login.module.js';
+import { OAuthModule } from './oauth/oauth.module.js';
+import { OpsModule } from './ops/ops.module.js';
+import { DomainErrorFilter } from './web/error.filter.js';
+import { WebModule } from './web/web.module.js';
 
 @Module({})
 export class AppModule {
@@ -29,12 +32,15 @@ export class AppModule {
         RedisModule,
         DbModule,
         MetricsModule.forRoot(config),
-        SessionModule,
+        CredentialsModule,
         AuthModule,
+        LoginModule,
+        OAuthModule,
         AccountModule,
         AdminModule,
+        WebModule,
+        OpsModule.forRoot(config),
       ],
-      controllers: [HealthController],
       providers: [
         ConnectionDrain,
         { provide: APP_GUARD, useExisting: AuthGuard },

@@ -1,26 +1,15 @@
-import { forwardRef, Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module.js';
-import { AccountPageController } from '../web/account-page.controller.js';
-import { BrowserSessionGuard } from '../web/browser-session.guard.js';
-import { FormOnceStore } from '../web/form-once.store.js';
-import { PersonalTokenStore } from '../credentials/personal-token.store.js';
+import { Module } from '@nestjs/common';
+import { CredentialsModule } from '../credentials/credentials.module.js';
+import { LoginModule } from '../login/login.module.js';
+import { AccountController } from './account.controller.js';
+import { AccountService } from './account.service.js';
 import { PersonalTokensController } from './personal-tokens.controller.js';
-import { PersonalTokensService } from '../credentials/personal-tokens.service.js';
 
-/**
- * The account's own credentials: personal access tokens, and the account page. The auth
- * module's bearer strategy resolves personal tokens through this module, and creating one
- * re-checks the password through the auth service: hence the forward references.
- */
+/** Self-service JSON routes: the caller's logins and personal access tokens. */
 @Module({
-  imports: [forwardRef(() => AuthModule)],
-  controllers: [PersonalTokensController, AccountPageController],
-  providers: [
-    PersonalTokenStore,
-    PersonalTokensService,
-    BrowserSessionGuard,
-    FormOnceStore,
-  ],
-  exports: [PersonalTokensService],
+  imports: [CredentialsModule, LoginModule],
+  controllers: [AccountController, PersonalTokensController],
+  providers: [AccountService],
+  exports: [AccountService],
 })
 export class AccountModule {}

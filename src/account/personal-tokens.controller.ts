@@ -20,7 +20,10 @@ import {
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator.js';
+import {
+  Authenticated,
+  CurrentPrincipal,
+} from '../auth/authenticated.decorator.js';
 import type { Principal } from '../credentials/principal.js';
 import { ErrorBody } from '../infra/http/error-body.dto.js';
 import {
@@ -28,12 +31,12 @@ import {
   CreatePersonalTokenDto,
   PersonalTokenDto,
 } from './dto/personal-token.dto.js';
-import { PersonalTokensService } from '../credentials/personal-tokens.service.js';
+import { AccountService } from './account.service.js';
 
 @ApiTags('auth')
 @Controller('auth/personal-tokens')
 export class PersonalTokensController {
-  constructor(private readonly tokens: PersonalTokensService) {}
+  constructor(private readonly account: AccountService) {}
 
   @Post()
   @HttpCode(201)
@@ -59,7 +62,7 @@ export class PersonalTokensController {
     @Body() dto: CreatePersonalTokenDto,
     @Req() req: Request,
   ) {
-    return this.tokens.create(principal, dto, req.ip ?? '');
+    return this.account.createPersonalToken(principal, dto, req.ip ?? '');
   }
 
   @Get()
@@ -69,7 +72,7 @@ export class PersonalTokensController {
   })
   @ApiOkResponse({ type: [PersonalTokenDto] })
   async list(@CurrentPrincipal() principal: Principal) {
-    return this.tokens.list(principal.userId);
+    return this.account.listPersonalTokens(principal);
   }
 
   @Delete(':id')
@@ -88,6 +91,6 @@ export class PersonalTokensController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
   ) {
-    await this.tokens.revoke(principal.userId, id);
+    await this.account.revokePersonalToken(principal, id);
   }
 }

@@ -21,9 +21,11 @@ import {
   PersonalTokenDto,
   RevokedPersonalTokensDto,
 } from '../account/dto/personal-token.dto.js';
-import { AuthService } from '../login/login.service.js';
-import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator.js';
-import { UserDto } from '../oauth/dto/token.dto.js';
+import {
+  Authenticated,
+  CurrentPrincipal,
+} from '../auth/authenticated.decorator.js';
+import { UserDto } from './dto/user.dto.js';
 import type { Principal } from '../credentials/principal.js';
 import { ErrorBody } from '../infra/http/error-body.dto.js';
 import { AdminService } from './admin.service.js';
@@ -37,17 +39,14 @@ import {
 @ApiTags('admin')
 @Controller('admin')
 export class AdminController {
-  constructor(
-    private readonly auth: AuthService,
-    private readonly admin: AdminService,
-  ) {}
+  constructor(private readonly admin: AdminService) {}
 
   @Get('me')
   @Authenticated({ scope: 'profile' })
   @ApiOperation({ summary: 'The current user' })
   @ApiOkResponse({ type: UserDto })
   me(@CurrentPrincipal() principal: Principal) {
-    return this.auth.me(principal);
+    return this.admin.me(principal);
   }
 
   @Get('users')

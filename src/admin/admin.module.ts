@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
-import { AccountModule } from '../account/account.module.js';
-import { AuthModule } from '../auth/auth.module.js';
+import { CredentialsModule } from '../credentials/credentials.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AdminController } from './admin.controller.js';
 import { AdminService } from './admin.service.js';
 import { AdminSeeder } from './admin.seeder.js';
 
 @Module({
-  imports: [AuthModule, AccountModule, UsersModule],
+  imports: [CredentialsModule, UsersModule],
   controllers: [AdminController],
   providers: [AdminService, AdminSeeder],
 })

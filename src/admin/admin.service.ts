@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { PersonalTokensService } from '../credentials/personal-tokens.service.js';
-import type { PersonalTokenView } from '../credentials/personal-tokens.service.js';
-import { LoginStore } from '../credentials/login.store.js';
+import { LoginsService } from '../credentials/logins.service.js';
+import {
+  PersonalTokensService,
+  type PersonalTokenView,
+} from '../credentials/personal-tokens.service.js';
+import type { Principal } from '../credentials/principal.js';
 import { MetricsService } from '../infra/metrics/metrics.service.js';
 import { PublicUser, Role, toPublicUser } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
@@ -11,10 +14,25 @@ import { decodeUserCursor, encodeUserCursor } from './user-cursor.js';
 export class AdminService {
   constructor(
     private readonly users: UsersService,
-    private readonly logins: LoginStore,
+    private readonly logins: LoginsService,
     private readonly metrics: MetricsService,
     private readonly personalTokens: PersonalTokensService,
   ) {}
+
+  /**
+   * The caller's account, from the credential's own snapshot (kept current by role changes),
+   * so the request needs no read beyond the credential check.
+   */
+  me(
+    principal: Principal,
+  ): Pick<PublicUser, 'id' | 'username' | 'roles' | 'createdAt'> {
+    return {
+      id: principal.userId,
+      username: principal.username,
+      roles: principal.roles,
+      createdAt: principal.userCreatedAt,
+    };
+  }
 
   async list(query: {
     limit: number;
@@ -49,6 +67,9 @@ export class AdminService {
     // (503), instead of an account disabled in PostgreSQL whose cached tokens still work.
     if (changes.disabled)
       await this.personalTokens.revokeAll(id, 'account_disabled');
+    // A role change must reach every credential, or nothing: with Redis out of reach it is
+    // refused (503) before PostgreSQL changes; a failure after that is completed by the retry.
+    else if (changes.roles) await this.logins.assertReachable(id);
     const user = await this.users.update(id, changes);
     if (user.disabled) {
       // Again, for a token created while the account was being disabled.

@@ -1,18 +1,14 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { DomainError } from '../infra/http/domain-error.js';
-import { AppConfig } from '../infra/config/app-config.js';
-import { isSameOriginRequest, SAFE_METHODS } from './same-origin.js';
-import { AuthService } from '../login/login.service.js';
-import { BearerGuard } from './bearer-attempt.js';
-import {
-  IS_PUBLIC,
-  REQUIRES_LOGIN,
-  RequiredScope,
-  Roles,
-} from './authenticated.decorator.js';
+import { CredentialResolver } from '../credentials/credential-resolver.js';
 import type { Principal } from '../credentials/principal.js';
+import { AppConfig } from '../infra/config/app-config.js';
+import { DomainError } from '../infra/http/domain-error.js';
+import { authOptionsOf, type AuthOptions } from './authenticated.decorator.js';
+import { runBearerStrategy } from './bearer-attempt.js';
+import { BearerStrategy } from './bearer.strategy.js';
+import { isSameOriginRequest, SAFE_METHODS } from './same-origin.js';
 
 /**
  * Only a request whose Authorization header has the Bearer scheme reaches passport-http-bearer,
@@ -24,54 +20,36 @@ const BEARER_HEADER = /^bearer /i;
 /**
  * The one global guard. A logged-in session wins; otherwise an `Authorization: Bearer` token
  * (header only); otherwise 401. Public routes still see a session principal when there is one.
+ * Then the route's options (one `@Authenticated({...})` object) are checked.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly auth: AuthService,
+    private readonly credentials: CredentialResolver,
     private readonly config: AppConfig,
-    private readonly bearer: BearerGuard,
+    private readonly bearer: BearerStrategy,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    const targets = [context.getHandler(), context.getClass()];
+    const options = authOptionsOf(this.reflector, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (req.sessionAuth) {
       this.refuseCrossSiteWrite(req);
-      req.user = this.auth.sessionPrincipal(req.sessionAuth);
-    } else if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      req.user = this.credentials.fromSession(req.sessionAuth);
+    } else if (options.public) {
       // Public writes are logins and registrations: checked too, against login CSRF.
       this.refuseCrossSiteWrite(req);
       return true;
     } else if (!BEARER_HEADER.test(req.headers.authorization ?? '')) {
       throw new DomainError('unauthenticated', 'Authentication required');
     } else {
-      req.user = await this.bearer.authenticate(req);
+      req.user = await runBearerStrategy<Principal>(this.bearer, req);
     }
-    const principal = req.user as unknown as Principal;
-    const roles = this.reflector.getAllAndOverride(Roles, targets);
-    if (
-      roles?.length &&
-      !roles.some((role) => principal.roles.includes(role))
-    ) {
-      throw new DomainError('forbidden', `Requires role: ${roles.join(', ')}`);
-    }
-    if (
-      principal.via === 'personal_token' &&
-      this.reflector.getAllAndOverride<boolean>(REQUIRES_LOGIN, targets)
-    )
-      throw new DomainError(
-        'forbidden',
-        'A personal access token belongs to no login; revoke it with DELETE /auth/personal-tokens/:id',
-      );
-    const scope = this.reflector.getAllAndOverride(RequiredScope, targets);
-    if (scope && !principal.scopes.includes(scope))
-      throw new DomainError(
-        'insufficient_scope',
-        `The access token lacks scope "${scope}"`,
-        { scope },
-      );
+    if (!options.public) refuse(req.user as Principal, options);
     return true;
   }
 
@@ -87,4 +65,27 @@ export class AuthGuard implements CanActivate {
     if (!sameOrigin)
       throw new DomainError('cross_site_request', 'Cross-site request refused');
   }
+}
+
+/** Throws when the principal does not meet the route's options. */
+function refuse(principal: Principal, options: AuthOptions): void {
+  const { roles, scope } = options;
+  if (roles?.length && !roles.some((role) => principal.roles.includes(role)))
+    throw new DomainError('forbidden', `Requires role: ${roles.join(', ')}`);
+  if (options.login && principal.via === 'personal_token')
+    throw new DomainError(
+      'forbidden',
+      'A personal access token belongs to no login; revoke it with DELETE /auth/personal-tokens/:id',
+    );
+  if (scope && !principal.scopes.includes(scope))
+    throw new DomainError(
+      'insufficient_scope',
+      `The access token lacks scope "${scope}"`,
+      { scope },
+    );
+  if (options.browser && principal.via !== 'session')
+    throw new DomainError(
+      'forbidden',
+      'The account page works with a browser session only',
+    );
 }

@@ -1,9 +1,19 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AppConfig } from '../infra/config/app-config.js';
+import { AccessTokenStore } from './access-token.store.js';
+import { CredentialResolver } from './credential-resolver.js';
+import { LoginStore } from './login.store.js';
+import { LoginsService } from './logins.service.js';
+import { PersonalTokenStore } from './personal-token.store.js';
+import { PersonalTokensService } from './personal-tokens.service.js';
+import { RefreshTokenStore } from './refresh-token.store.js';
 import { SESSION_IDLE_SECONDS, SessionStore } from './session.store.js';
 
-/** The Redis session store, shared by the reader on every request and the writer at login. */
-@Global()
+/**
+ * Every credential the service issues, with no HTTP in it: sessions, login records, access
+ * and refresh tokens, personal tokens, each a store that alone owns its keys or tables, and
+ * the resolver from a cookie's session or a bearer value to a principal.
+ */
 @Module({
   providers: [
     SessionStore,
@@ -12,7 +22,19 @@ import { SESSION_IDLE_SECONDS, SessionStore } from './session.store.js';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => config.sessionIdleSeconds,
     },
+    LoginStore,
+    AccessTokenStore,
+    RefreshTokenStore,
+    PersonalTokenStore,
+    LoginsService,
+    PersonalTokensService,
+    CredentialResolver,
   ],
-  exports: [SessionStore],
+  exports: [
+    SessionStore,
+    LoginsService,
+    PersonalTokensService,
+    CredentialResolver,
+  ],
 })
-export class SessionModule {}
+export class CredentialsModule {}

@@ -1,308 +1,200 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { randomBytes } from 'node:crypto';
-import { DomainError } from '../infra/http/domain-error.js';
-import { hashSecret } from './secret-hash.js';
-import { looksLikePersonalToken } from './personal-token.js';
-import { AppConfig } from '../infra/config/app-config.js';
 import { redisKeys } from '../infra/redis/redis-keys.js';
 import { runScript } from '../infra/redis/redis-scripts.js';
 import { REDIS } from '../infra/redis/redis.constants.js';
-import { SessionStore } from './session.store.js';
 import type { Role } from '../users/user.js';
-import type {
-  ClientInfo,
-  LoginRecord,
-  LoginUser,
-  TokenRecord,
-} from './principal.js';
 import {
-  openSuccessor,
-  sealSuccessor,
-  type SuccessorPair,
-} from './refresh-grace.js';
-import { formatScope, narrowScope, type Scope } from './scopes.js';
+  createLogin,
+  raiseLoginEpoch,
+  rotateRefresh,
+  setLoginField,
+  takeLogin,
+  type Rotation,
+} from './login.scripts.js';
+import type { ClientInfo, LoginRecord, LoginUser } from './principal.js';
 
-/** The login record's field naming its session, by the session store's reference. */
-const SESSION_FIELD = 'sid';
-const TOKEN_FIELD_PREFIX = 'tok:';
-/** Fields naming every refresh token the login issued; field `rt` holds the current one's hash. */
-const REFRESH_FIELD_PREFIX = 'rt:';
-const CURRENT_REFRESH_FIELD = 'rt';
-/** A login's last-seen time is written at most this often, per login and instance. */
-const LAST_SEEN_INTERVAL_MS = 60_000;
-const LAST_SEEN_CACHE_LIMIT = 10_000;
+/** The fields of a login record. The only place their names are spelled. */
+export const LOGIN_FIELDS = {
+  id: 'id',
+  createdAt: 'createdAt',
+  lastSeenAt: 'lastSeenAt',
+  expiresAt: 'expiresAt',
+  userAgent: 'userAgent',
+  ip: 'ip',
+  /** The scopes granted at login, space-separated. */
+  scope: 'scope',
+  username: 'username',
+  /** JSON array. */
+  roles: 'roles',
+  userCreatedAt: 'userCreatedAt',
+  /** The session's reference, as the session store gives it. */
+  session: 'sid',
+  /** The hash of the current refresh token. */
+  currentRefresh: 'rt',
+  /** The hash of the refresh token the last rotation replaced. */
+  previousRefresh: 'rtPrev',
+} as const;
 
-export interface IssuedToken {
-  accessToken: string;
-  expiresIn: number;
-  /** The access token's scopes. */
-  scope: Scope[];
-}
+/** Prefixes of the fields naming each credential the login issued, by token hash (value: expiry, epoch ms). */
+export const LOGIN_FIELD_PREFIXES = {
+  accessToken: 'tok:',
+  refreshToken: 'rt:',
+} as const;
 
-export interface RefreshedTokens {
-  accessToken: string;
-  expiresIn: number;
-  refreshToken: string;
-  scope: string;
-}
+/** A login epoch outlives any login attempt in flight by far. */
+const EPOCH_TTL_MS = 24 * 3_600_000;
 
-/** How a refresh went; `rotated` and `grace` carry the answer. */
-export type RefreshOutcome =
-  | { outcome: 'rotated' | 'grace'; tokens: RefreshedTokens }
-  | {
-      outcome: 'reuse_detected' | 'expired' | 'invalid';
-      userId?: string;
-      loginId?: string;
-    };
-
-export interface RefreshRecord {
-  userId: string;
-  loginId: string;
-  issuedAt: number;
-  expiresAt: number;
-}
-
-/** A login made by `draft`, not yet stored; the secrets are answered only once it is. */
-export interface DraftLogin {
-  userId: string;
-  loginId: string;
-  sessionRef: string;
-  expiresAt: number;
-  fields: Record<string, string>;
-  access: { token: string; hash: string; record: TokenRecord };
-  refresh?: { token: string; hash: string; record: RefreshRecord };
-}
-
-export interface EndedLogins {
-  logins: number;
-  tokens: number;
-}
-
-/**
- * What a login record names: its access and refresh tokens (keys of this store) and its
- * session (the session store's).
- */
-interface Credentials {
-  tokenKeys: string[];
-  refreshKeys: string[];
-  currentRefreshKey?: string;
+/** What a login record names: its tokens, by hash, and its session, by reference. */
+export interface LoginCredentials {
+  accessTokens: string[];
+  refreshTokens: string[];
+  currentRefresh?: string;
   sessionRef?: string;
 }
 
+/** A login about to be recorded: who, from where, until when, granting what, naming what. */
+export interface NewLogin {
+  user: LoginUser;
+  loginId: string;
+  client: ClientInfo;
+  createdAt: number;
+  expiresAt: number;
+  scope: string;
+  sessionRef: string;
+  accessToken: { hash: string; expiresAt: number };
+  refreshToken?: { hash: string; expiresAt: number };
+}
+
 /**
- * A login is one sign-in: a hash under `{u:<userId>}` that names its session (by the session
- * store's reference) and its tokens (by token hash), indexed per user by absolute expiry.
- * Ending a login deletes the tokens it names and asks the session store to delete its
- * session, so checking a credential stays a single lookup.
+ * Login records: a hash `auth:{u:<userId>}:login:<loginId>` per sign-in naming its session and
+ * tokens, the user's index of them by absolute expiry, the refresh-grace entry of each, and the
+ * account's login epoch. Sole owner of those keys and of the record's fields; every key is under
+ * the user's hash tag, so each change here is one script.
  */
 @Injectable()
 export class LoginStore {
-  private readonly lastSeenWritten = new Map<string, number>();
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
-  constructor(
-    @Inject(REDIS) private readonly redis: Redis,
-    private readonly config: AppConfig,
-    private readonly sessions: SessionStore,
-  ) {}
+  /** The account's login epoch now ('' before the first raise). */
+  async epoch(userId: string): Promise<string> {
+    return (await this.redis.get(redisKeys.loginEpoch(userId))) ?? '';
+  }
+
+  /** Every login recorded from now on must have read its epoch after this. */
+  async raiseEpoch(userId: string): Promise<void> {
+    await runScript(this.redis, raiseLoginEpoch, [userId], EPOCH_TTL_MS);
+  }
 
   /**
-   * Makes a login for the session `sessionId`, ending at `expiresAt`, with the scopes it was
-   * granted, the user facts its tokens carry, its first access token and, when asked, its
-   * first refresh token. Nothing is stored yet: `writeCredentials` then `record` store it.
+   * Records a login naming its credentials, unless the account's epoch is no longer `epoch`
+   * (its logins were ended since the password was checked). True when recorded.
    */
-  draft(
-    user: LoginUser,
-    client: ClientInfo,
-    expiresAt: number,
-    sessionId: string,
-    scope: Scope[],
-    withRefreshToken: boolean,
-  ): DraftLogin {
-    const loginId = randomBytes(16).toString('base64url');
-    const now = Date.now();
-    const accessExpiresAt = Math.min(
-      now + this.config.tokenTtlSeconds * 1000,
-      expiresAt,
-    );
-    const access = newSecret();
-    const refresh = withRefreshToken ? newSecret() : undefined;
-    const refreshExpiresAt = this.refreshExpiry(now, expiresAt);
-    const at = new Date(now).toISOString();
+  create(login: NewLogin, epoch: string): Promise<boolean> {
+    const at = new Date(login.createdAt).toISOString();
     const fields: Record<string, string> = {
-      id: loginId,
-      createdAt: at,
-      lastSeenAt: at,
-      expiresAt: new Date(expiresAt).toISOString(),
-      userAgent: client.userAgent.slice(0, 256),
-      ip: client.ip,
-      scope: formatScope(scope),
-      username: user.username,
-      roles: JSON.stringify(user.roles),
-      userCreatedAt: user.createdAt,
-      [SESSION_FIELD]: this.sessions.refOf(sessionId),
-      [`${TOKEN_FIELD_PREFIX}${access.hash}`]: String(accessExpiresAt),
-    };
-    if (refresh) {
-      fields[CURRENT_REFRESH_FIELD] = refresh.hash;
-      fields[`${REFRESH_FIELD_PREFIX}${refresh.hash}`] =
-        String(refreshExpiresAt);
-    }
-    return {
-      userId: user.id,
-      loginId,
-      sessionRef: this.sessions.refOf(sessionId),
-      expiresAt,
-      fields,
-      access: {
-        ...access,
-        record: {
-          userId: user.id,
-          username: user.username,
-          roles: user.roles,
-          loginId,
-          userCreatedAt: user.createdAt,
-          scope,
-          issuedAt: now,
-          expiresAt: accessExpiresAt,
-        },
-      },
-      refresh: refresh && {
-        ...refresh,
-        record: {
-          userId: user.id,
-          loginId,
-          issuedAt: now,
-          expiresAt: refreshExpiresAt,
-        },
-      },
-    };
-  }
-
-  /**
-   * Writes a drafted login's tokens. Until `record` names them on the login they are known to
-   * no one (the secrets are still unanswered), so no ended login can miss them.
-   */
-  async writeCredentials(login: DraftLogin): Promise<void> {
-    if (login.access.record.expiresAt <= Date.now()) throw loginEnded();
-    await Promise.all([
-      this.redis.set(
-        redisKeys.token(login.access.hash),
-        JSON.stringify(login.access.record),
-        'PXAT',
-        login.access.record.expiresAt,
+      [LOGIN_FIELDS.id]: login.loginId,
+      [LOGIN_FIELDS.createdAt]: at,
+      [LOGIN_FIELDS.lastSeenAt]: at,
+      [LOGIN_FIELDS.expiresAt]: new Date(login.expiresAt).toISOString(),
+      [LOGIN_FIELDS.userAgent]: login.client.userAgent.slice(0, 256),
+      [LOGIN_FIELDS.ip]: login.client.ip,
+      [LOGIN_FIELDS.scope]: login.scope,
+      [LOGIN_FIELDS.username]: login.user.username,
+      [LOGIN_FIELDS.roles]: JSON.stringify(login.user.roles),
+      [LOGIN_FIELDS.userCreatedAt]: login.user.createdAt,
+      [LOGIN_FIELDS.session]: login.sessionRef,
+      [LoginStore.accessTokenField(login.accessToken.hash)]: String(
+        login.accessToken.expiresAt,
       ),
-      login.refresh &&
-        this.writeRefresh(login.refresh.hash, login.refresh.record),
-    ]);
-  }
-
-  /**
-   * Records a drafted login, naming its session and tokens, in one script. From here on,
-   * ending the login ends every credential it was made with.
-   */
-  async record(login: DraftLogin): Promise<void> {
-    // The record's lastSeenAt is now: the login's first requests need not write it again.
-    this.rememberSeen(login.loginId, Date.now());
-    await runScript(
+    };
+    if (login.refreshToken) {
+      fields[LOGIN_FIELDS.currentRefresh] = login.refreshToken.hash;
+      fields[`${LOGIN_FIELD_PREFIXES.refreshToken}${login.refreshToken.hash}`] =
+        String(login.refreshToken.expiresAt);
+    }
+    return runScript(
       this.redis,
-      'createLogin',
-      [login.userId, login.loginId],
+      createLogin,
+      [login.user.id, login.loginId],
       login.expiresAt,
       login.loginId,
-      login.fields,
+      epoch,
+      fields,
     );
   }
 
-  /** Drops what a drafted login wrote, when it could not be recorded; the session too. */
-  async discard(login: DraftLogin): Promise<void> {
-    await Promise.all([
-      this.redis.del(redisKeys.token(login.access.hash)),
-      login.refresh &&
-        this.redis.del(redisKeys.refreshToken(login.refresh.hash)),
-      this.sessions.destroyByRef(login.sessionRef),
-    ]);
-  }
-
-  /**
-   * Issues an access token for a live login; it ends at the token TTL or the login's end,
-   * whichever is first (an absolute PXAT, so it never outlives the login by a millisecond).
-   */
-  async issueToken(
-    facts: Omit<TokenRecord, 'issuedAt' | 'expiresAt'>,
-    loginExpiresAt: number,
-  ): Promise<IssuedToken> {
-    const now = Date.now();
-    const expiresAt = Math.min(
-      now + this.config.tokenTtlSeconds * 1000,
-      loginExpiresAt,
-    );
-    if (expiresAt <= now) throw loginEnded();
-    const record: TokenRecord = { ...facts, issuedAt: now, expiresAt };
-    const { token: accessToken, hash: tokenHash } = newSecret();
-    const tokenKey = redisKeys.token(tokenHash);
-    // Written before it is named, while no one knows it: once the login names it, ending the
-    // login finds a key to delete. A login that has ended meanwhile refuses the name.
-    await this.redis.set(tokenKey, JSON.stringify(record), 'PXAT', expiresAt);
-    const named = await runScript(
+  /** Names a further access token on a live login; false when the login has ended. */
+  nameAccessToken(
+    userId: string,
+    loginId: string,
+    tokenHash: string,
+    expiresAt: number,
+  ): Promise<boolean> {
+    return runScript(
       this.redis,
-      'nameOnLogin',
-      [record.userId, record.loginId],
-      `${TOKEN_FIELD_PREFIX}${tokenHash}`,
+      setLoginField,
+      [userId, loginId],
+      LoginStore.accessTokenField(tokenHash),
       expiresAt,
-    ).catch(async (err: unknown) => {
-      await this.redis.del(tokenKey).catch(() => undefined);
-      throw err;
-    });
-    if (!named) {
-      await this.redis.del(tokenKey);
-      throw loginEnded();
-    }
-    return {
-      accessToken,
-      expiresIn: Math.floor((expiresAt - now) / 1000),
-      scope: record.scope,
-    };
-  }
-
-  private refreshExpiry(now: number, loginExpiresAt: number): number {
-    return Math.min(
-      now + this.config.refreshTokenIdleSeconds * 1000,
-      loginExpiresAt,
     );
   }
 
-  private async writeRefresh(
-    hash: string,
-    record: RefreshRecord,
+  async unnameAccessToken(
+    userId: string,
+    loginId: string,
+    tokenHash: string,
   ): Promise<void> {
-    await this.redis.set(
-      redisKeys.refreshToken(hash),
-      JSON.stringify(record),
-      'PXAT',
-      record.expiresAt,
+    await this.redis.hdel(
+      redisKeys.login(userId, loginId),
+      LoginStore.accessTokenField(tokenHash),
     );
   }
 
-  /** The refresh token's record when it is still stored (current or rotated), else null. */
-  async findRefresh(refreshToken: string): Promise<RefreshRecord | null> {
-    const raw = await this.redis.get(
-      redisKeys.refreshToken(hashSecret(refreshToken)),
+  async markSeen(userId: string, loginId: string, at: number): Promise<void> {
+    await runScript(
+      this.redis,
+      setLoginField,
+      [userId, loginId],
+      LOGIN_FIELDS.lastSeenAt,
+      new Date(at).toISOString(),
     );
-    return raw ? (JSON.parse(raw) as RefreshRecord) : null;
+  }
+
+  /** The roles that tokens minted later by the login (a refresh) carry. */
+  async setRoles(
+    userId: string,
+    loginId: string,
+    roles: Role[],
+  ): Promise<void> {
+    await runScript(
+      this.redis,
+      setLoginField,
+      [userId, loginId],
+      LOGIN_FIELDS.roles,
+      JSON.stringify(roles),
+    );
+  }
+
+  rotate(userId: string, loginId: string, rotation: Rotation) {
+    return runScript(this.redis, rotateRefresh, [userId, loginId], rotation, {
+      current: LOGIN_FIELDS.currentRefresh,
+      previous: LOGIN_FIELDS.previousRefresh,
+      refreshPrefix: LOGIN_FIELD_PREFIXES.refreshToken,
+    });
   }
 
   /** A live login's granted scope, username and current refresh token hash; null when it has ended. */
-  async loginFacts(
+  async facts(
     userId: string,
     loginId: string,
   ): Promise<{ scope: string; username: string; refreshHash?: string } | null> {
     const [id, scope, username, refreshHash] = await this.redis.hmget(
       redisKeys.login(userId, loginId),
-      'id',
-      'scope',
-      'username',
-      CURRENT_REFRESH_FIELD,
+      LOGIN_FIELDS.id,
+      LOGIN_FIELDS.scope,
+      LOGIN_FIELDS.username,
+      LOGIN_FIELDS.currentRefresh,
     );
     if (!id) return null;
     return {
@@ -312,277 +204,43 @@ export class LoginStore {
     };
   }
 
-  /**
-   * Rotates a refresh token (RFC 6749 6): a new access token and a new refresh token, and the
-   * presented one stops working. The access token may narrow the login's scope, never widen
-   * it. The rotated token presented again within the grace window gets the same pair back;
-   * later, or any older token of the login, is a reuse, and the caller ends the login.
-   */
-  async refresh(
-    refreshToken: string,
-    requested: Scope[] | undefined,
-  ): Promise<RefreshOutcome> {
-    const record = await this.findRefresh(refreshToken);
-    if (!record) return { outcome: 'invalid' };
-    const { userId, loginId } = record;
-    const fields = await this.redis.hgetall(redisKeys.login(userId, loginId));
-    if (!fields.id) return { outcome: 'expired', loginId };
-    const granted = (fields.scope ?? '').split(' ').filter(Boolean) as Scope[];
-    const scope = narrowScope(requested, granted);
-    const now = Date.now();
-    const loginExpiresAt = Date.parse(fields.expiresAt);
-    const accessExpiresAt = Math.min(
-      now + this.config.tokenTtlSeconds * 1000,
-      loginExpiresAt,
-    );
-    const nextExpiresAt = this.refreshExpiry(now, loginExpiresAt);
-    if (accessExpiresAt <= now) return { outcome: 'expired', loginId };
-    const pair: SuccessorPair = {
-      accessToken: randomToken(),
-      accessExpiresAt,
-      refreshToken: randomToken(),
-      scope: formatScope(scope),
+  /** What a live login carries into the tokens a refresh mints; null when it has ended. */
+  async forRefresh(userId: string, loginId: string) {
+    const fields = await this.read(userId, loginId);
+    if (!fields[LOGIN_FIELDS.id]) return null;
+    return {
+      scope: fields[LOGIN_FIELDS.scope] ?? '',
+      username: fields[LOGIN_FIELDS.username],
+      roles: JSON.parse(fields[LOGIN_FIELDS.roles] ?? '[]') as Role[],
+      userCreatedAt: fields[LOGIN_FIELDS.userCreatedAt],
+      expiresAt: Date.parse(fields[LOGIN_FIELDS.expiresAt]),
     };
-    const accessHash = hashSecret(pair.accessToken);
-    const nextHash = hashSecret(pair.refreshToken);
-    // The successor's keys are written first, so whoever is answered with the pair (this
-    // request, or an honest retry within the grace window) can use it at once. Until the
-    // script names them on the login they are known to no one, and are dropped unless it rotates.
-    const token: TokenRecord = {
-      userId,
-      loginId,
-      username: fields.username,
-      roles: JSON.parse(fields.roles ?? '[]') as Role[],
-      userCreatedAt: fields.userCreatedAt,
-      scope,
-      issuedAt: now,
-      expiresAt: accessExpiresAt,
-    };
-    await Promise.all([
-      this.redis.set(
-        redisKeys.token(accessHash),
-        JSON.stringify(token),
-        'PXAT',
-        accessExpiresAt,
-      ),
-      this.writeRefresh(nextHash, {
-        userId,
-        loginId,
-        issuedAt: now,
-        expiresAt: nextExpiresAt,
-      }),
-    ]);
-    const rotation = await runScript(
-      this.redis,
-      'rotateRefresh',
-      [userId, loginId],
-      {
-        presented: hashSecret(refreshToken),
-        next: nextHash,
-        nextExpiresAt,
-        accessField: `${TOKEN_FIELD_PREFIX}${accessHash}`,
-        accessExpiresAt,
-        graceMs: this.config.refreshReuseGraceSeconds * 1000,
-        blob: sealSuccessor(pair, refreshToken, loginId),
-      },
-    );
-    const dropSuccessor = () =>
-      Promise.all([
-        this.redis.del(redisKeys.token(accessHash)),
-        this.redis.del(redisKeys.refreshToken(nextHash)),
-      ]);
-    if (rotation.outcome !== 'rotated') await dropSuccessor();
-    switch (rotation.outcome) {
-      case 'rotated':
-        break;
-      case 'grace': {
-        const earlier = openSuccessor(
-          rotation.blob ?? '',
-          refreshToken,
-          loginId,
-        );
-        if (!earlier) return { outcome: 'invalid', loginId };
-        return { outcome: 'grace', tokens: answerOf(earlier, now) };
-      }
-      case 'reuse':
-        return { outcome: 'reuse_detected', userId, loginId };
-      case 'ended':
-        return { outcome: 'expired', loginId };
-      default:
-        return { outcome: 'invalid', loginId };
-    }
-    // Named only once written: a login ended after this rotation finds the successor and ends it.
-    return { outcome: 'rotated', tokens: answerOf(pair, now) };
   }
 
-  /** Revokes one access token (RFC 7009): its key and its name on the login. */
-  async revokeToken(accessToken: string): Promise<boolean> {
-    const hash = hashSecret(accessToken);
-    const record = await this.findToken(accessToken);
-    const deleted = await this.redis.del(redisKeys.token(hash));
-    if (record)
-      await this.redis.hdel(
-        redisKeys.login(record.userId, record.loginId),
-        `${TOKEN_FIELD_PREFIX}${hash}`,
-      );
-    return deleted === 1;
-  }
-
-  async findToken(accessToken: string): Promise<TokenRecord | null> {
-    const raw = await this.redis.get(redisKeys.token(hashSecret(accessToken)));
-    return raw ? (JSON.parse(raw) as TokenRecord) : null;
-  }
-
-  /** Best effort and throttled: a lost write only makes `lastSeenAt` older. */
-  markSeen(userId: string, loginId: string): void {
-    const now = Date.now();
-    const last = this.lastSeenWritten.get(loginId);
-    if (last !== undefined && now - last < LAST_SEEN_INTERVAL_MS) return;
-    this.rememberSeen(loginId, now);
-    runScript(
-      this.redis,
-      'markSeen',
-      [userId, loginId],
-      new Date(now).toISOString(),
-    ).catch(() => undefined);
-  }
-
-  private rememberSeen(loginId: string, at: number): void {
-    if (this.lastSeenWritten.size >= LAST_SEEN_CACHE_LIMIT)
-      this.lastSeenWritten.clear();
-    this.lastSeenWritten.set(loginId, at);
-  }
-
-  /** Live logins of a user, newest first. Logins whose session and tokens have all lapsed are pruned. */
-  async list(userId: string): Promise<LoginRecord[]> {
-    const indexKey = redisKeys.logins(userId);
-    await this.redis.zremrangebyscore(indexKey, '-inf', Date.now());
-    const ids = await this.redis.zrange(indexKey, 0, -1);
-    const logins = await this.readAll(userId, ids);
-    const live: LoginRecord[] = [];
-    const dead: string[] = [];
-    const alive = await Promise.all(
-      logins.map((login) => this.anyAlive(credentialsOf(login.fields))),
-    );
-    logins.forEach((login, i) => {
-      if (alive[i]) live.push(toLoginRecord(login.fields));
-      else dead.push(login.id);
-    });
-    if (dead.length) await Promise.all(dead.map((id) => this.end(userId, id)));
-    return live.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  }
-
-  /**
-   * One EXISTS per credential, each on its own: sessions and tokens sit in different hash
-   * slots, and a Redis Cluster refuses a pipeline (or EXISTS a b) that spans slots.
-   */
-  private async anyAlive(credentials: Credentials): Promise<boolean> {
-    const keys = [...credentials.tokenKeys];
-    if (credentials.currentRefreshKey) keys.push(credentials.currentRefreshKey);
-    const found = await Promise.all([
-      ...keys.map(async (key) => (await this.redis.exists(key)) === 1),
-      ...(credentials.sessionRef
-        ? [this.sessions.existsByRef(credentials.sessionRef)]
-        : []),
-    ]);
-    return found.some(Boolean);
+  /** A login's raw fields (none when it has ended); read with `credentialsOf`. */
+  read(userId: string, loginId: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(redisKeys.login(userId, loginId));
   }
 
   async exists(userId: string, loginId: string): Promise<boolean> {
     return (await this.redis.exists(redisKeys.login(userId, loginId))) === 1;
   }
 
-  /**
-   * Ends one login: its session, its tokens and its record. Credentials go first, so a failure
-   * halfway leaves the record to retry with; the record is then read and deleted in one step,
-   * and whatever it came to name in between is deleted too. Every credential is written
-   * before its login names it, so a name always finds its key. Returns how many live tokens
-   * it revoked.
-   */
-  async end(userId: string, loginId: string): Promise<number> {
-    const fields = await this.redis.hgetall(redisKeys.login(userId, loginId));
-    const revoked = await this.deleteCredentials(credentialsOf(fields));
-    const taken = await runScript(
-      this.redis,
-      'takeLogin',
-      [userId, loginId],
-      loginId,
-    );
-    // What the record came to name after the first read (a token minted or rotated in
-    // between); the rest is gone already.
-    const lateRevoked = await this.deleteCredentials(
-      namedSince(credentialsOf(fields), credentialsOf(taken)),
-    );
-    this.lastSeenWritten.delete(loginId);
-    return revoked + lateRevoked;
+  /** The ids of a user's logins, live or lapsed. */
+  ids(userId: string): Promise<string[]> {
+    return this.redis.zrange(redisKeys.logins(userId), 0, -1);
   }
 
-  /**
-   * One DEL per key, each on its own: sessions and tokens live in other hash slots than the
-   * login and each other, and a Redis Cluster refuses a pipeline (or DEL a b) across slots.
-   * Returns how many live tokens were deleted.
-   */
-  private async deleteCredentials(credentials: Credentials): Promise<number> {
-    const [deleted] = await Promise.all([
-      Promise.all(credentials.tokenKeys.map((key) => this.redis.del(key))),
-      Promise.all(credentials.refreshKeys.map((key) => this.redis.del(key))),
-      credentials.sessionRef
-        ? this.sessions.destroyByRef(credentials.sessionRef)
-        : undefined,
-    ]);
-    return deleted.filter((n) => n === 1).length;
+  /** The user's logins not past their absolute expiry, with their raw fields. */
+  async listUnexpired(
+    userId: string,
+  ): Promise<{ id: string; fields: Record<string, string> }[]> {
+    const index = redisKeys.logins(userId);
+    await this.redis.zremrangebyscore(index, '-inf', Date.now());
+    return this.readAll(userId, await this.redis.zrange(index, 0, -1));
   }
 
-  /** Ends every login of a user but `keepLoginId`: how many logins, and how many live tokens. */
-  async endAll(userId: string, keepLoginId?: string): Promise<EndedLogins> {
-    const ids = await this.redis.zrange(redisKeys.logins(userId), 0, -1);
-    const targets = ids.filter((id) => id !== keepLoginId);
-    const revoked = await Promise.all(
-      targets.map((id) => this.end(userId, id)),
-    );
-    return {
-      logins: targets.length,
-      tokens: revoked.reduce((sum, n) => sum + n, 0),
-    };
-  }
-
-  /**
-   * Rewrites the roles held in a user's live tokens, keeping their TTLs, and asks the session
-   * store to do the same for their sessions. One GET and one SET per key, never batched: the
-   * keys sit in different hash slots.
-   */
-  async updateRoles(userId: string, roles: Role[]): Promise<void> {
-    const ids = await this.redis.zrange(redisKeys.logins(userId), 0, -1);
-    const logins = await this.readAll(userId, ids);
-    await Promise.all(
-      logins.flatMap((login) => {
-        const { tokenKeys, sessionRef } = credentialsOf(login.fields);
-        return [
-          // What tokens minted by a later refresh carry; never recreates an ended login.
-          runScript(
-            this.redis,
-            'nameOnLogin',
-            [userId, login.id],
-            'roles',
-            JSON.stringify(roles),
-          ),
-          ...tokenKeys.map((key) => this.rewriteTokenRoles(key, roles)),
-          ...(sessionRef
-            ? [this.sessions.rewriteRoles(sessionRef, roles)]
-            : []),
-        ];
-      }),
-    );
-  }
-
-  private async rewriteTokenRoles(key: string, roles: Role[]): Promise<void> {
-    const raw = await this.redis.get(key);
-    if (!raw) return;
-    const record = { ...(JSON.parse(raw) as TokenRecord), roles };
-    await this.redis.set(key, JSON.stringify(record), 'KEEPTTL', 'XX');
-  }
-
-  private async readAll(
+  async readAll(
     userId: string,
     ids: string[],
   ): Promise<{ id: string; fields: Record<string, string> }[]> {
@@ -598,72 +256,41 @@ export class LoginStore {
       }))
       .filter((login) => Object.keys(login.fields).length > 0);
   }
-}
 
-function credentialsOf(fields: Record<string, string>): Credentials {
-  const names = Object.keys(fields);
-  const current = fields[CURRENT_REFRESH_FIELD];
-  return {
-    tokenKeys: names
-      .filter((f) => f.startsWith(TOKEN_FIELD_PREFIX))
-      .map((f) => redisKeys.token(f.slice(TOKEN_FIELD_PREFIX.length))),
-    refreshKeys: names
-      .filter((f) => f.startsWith(REFRESH_FIELD_PREFIX))
-      .map((f) => redisKeys.refreshToken(f.slice(REFRESH_FIELD_PREFIX.length))),
-    currentRefreshKey: current ? redisKeys.refreshToken(current) : undefined,
-    sessionRef: fields[SESSION_FIELD] || undefined,
-  };
-}
-
-/** The credentials `later` names that `earlier` did not. */
-function namedSince(earlier: Credentials, later: Credentials): Credentials {
-  const known = new Set([...earlier.tokenKeys, ...earlier.refreshKeys]);
-  return {
-    tokenKeys: later.tokenKeys.filter((key) => !known.has(key)),
-    refreshKeys: later.refreshKeys.filter((key) => !known.has(key)),
-    sessionRef:
-      later.sessionRef === earlier.sessionRef ? undefined : later.sessionRef,
-  };
-}
-
-function answerOf(pair: SuccessorPair, now: number): RefreshedTokens {
-  return {
-    accessToken: pair.accessToken,
-    expiresIn: Math.max(0, Math.floor((pair.accessExpiresAt - now) / 1000)),
-    refreshToken: pair.refreshToken,
-    scope: pair.scope,
-  };
-}
-
-/**
- * 256 random bits as base64url, never starting like a personal token (the guard tells the
- * two apart by that prefix; about one draw in a billion is redrawn).
- */
-function randomToken(): string {
-  for (;;) {
-    const token = randomBytes(32).toString('base64url');
-    if (!looksLikePersonalToken(token)) return token;
+  /** Reads and deletes a login record (and its grace entry) in one step: its last fields. */
+  take(userId: string, loginId: string): Promise<Record<string, string>> {
+    return runScript(this.redis, takeLogin, [userId, loginId], loginId);
   }
-}
 
-/** A fresh secret, and the SHA-256 it is stored under. */
-function newSecret(): { token: string; hash: string } {
-  const token = randomToken();
-  return { token, hash: hashSecret(token) };
-}
+  /** The field naming an access token on its login. */
+  static accessTokenField(tokenHash: string): string {
+    return `${LOGIN_FIELD_PREFIXES.accessToken}${tokenHash}`;
+  }
 
-function loginEnded(): DomainError {
-  return new DomainError('unauthenticated', 'The login has ended');
-}
+  /** The credentials a record's fields name. */
+  static credentialsOf(fields: Record<string, string>): LoginCredentials {
+    const names = Object.keys(fields);
+    const named = (prefix: string) =>
+      names
+        .filter((f) => f.startsWith(prefix))
+        .map((f) => f.slice(prefix.length));
+    return {
+      accessTokens: named(LOGIN_FIELD_PREFIXES.accessToken),
+      refreshTokens: named(LOGIN_FIELD_PREFIXES.refreshToken),
+      currentRefresh: fields[LOGIN_FIELDS.currentRefresh] || undefined,
+      sessionRef: fields[LOGIN_FIELDS.session] || undefined,
+    };
+  }
 
-function toLoginRecord(fields: Record<string, string>): LoginRecord {
-  return {
-    id: fields.id,
-    createdAt: fields.createdAt,
-    lastSeenAt: fields.lastSeenAt,
-    expiresAt: fields.expiresAt,
-    userAgent: fields.userAgent,
-    ip: fields.ip,
-    scope: fields.scope ?? '',
-  };
+  static toRecord(fields: Record<string, string>): LoginRecord {
+    return {
+      id: fields[LOGIN_FIELDS.id],
+      createdAt: fields[LOGIN_FIELDS.createdAt],
+      lastSeenAt: fields[LOGIN_FIELDS.lastSeenAt],
+      expiresAt: fields[LOGIN_FIELDS.expiresAt],
+      userAgent: fields[LOGIN_FIELDS.userAgent],
+      ip: fields[LOGIN_FIELDS.ip],
+      scope: fields[LOGIN_FIELDS.scope] ?? '',
+    };
+  }
 }

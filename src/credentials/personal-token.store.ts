@@ -6,6 +6,7 @@ import { Database } from '../infra/db/database.js';
 import { personalTokens, users } from '../infra/db/schema.js';
 import { redisKeys } from '../infra/redis/redis-keys.js';
 import { runScript } from '../infra/redis/redis-scripts.js';
+import { rewritePersonalToken } from './personal-token.scripts.js';
 import { REDIS } from '../infra/redis/redis.constants.js';
 import type { Role } from '../users/user.js';
 
@@ -278,7 +279,7 @@ export class PersonalTokenStore {
         if (ttl <= 0) return;
         await runScript(
           this.redis,
-          'rewritePersonalToken',
+          rewritePersonalToken,
           [row.tokenHash],
           JSON.stringify(facts),
           ttl,

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AuthService } from '../login/login.service.js';
 import type { Principal } from './principal.js';
 import { SCOPE_NAMES, scopesForRoles, type Scope } from './scopes.js';
 import { DomainError } from '../infra/http/domain-error.js';
@@ -71,18 +70,18 @@ export class PersonalTokensService {
 
   constructor(
     private readonly store: PersonalTokenStore,
-    private readonly auth: AuthService,
     private readonly metrics: MetricsService,
   ) {}
 
   /**
-   * Mints a token for the caller after re-checking the password (under the login throttle).
-   * It may carry only scopes the caller's own credential holds, so never more than the roles allow.
+   * Mints a token for the caller once the request is valid and `reauthenticate` (the password
+   * check) has passed. It may carry only scopes the caller's own credential holds, so never
+   * more than the roles allow.
    */
   async create(
     principal: Principal,
     input: CreatePersonalTokenInput,
-    address: string,
+    reauthenticate: () => Promise<void>,
   ): Promise<CreatedPersonalToken> {
     const days = input.expiresInDays ?? PERSONAL_TOKEN_DAYS.default;
     if (
@@ -103,7 +102,7 @@ export class PersonalTokensService {
           ? 'scopes must name at least one scope'
           : `scopes beyond what this account and credential hold: ${beyond.join(' ').slice(0, 100)}`,
       );
-    await this.auth.confirmPassword(principal, input.currentPassword, address);
+    await reauthenticate();
     const token = generatePersonalToken();
     const now = new Date();
     const row = {

@@ -5,8 +5,16 @@ import { AppConfig } from '../infra/config/app-config.js';
 import { redisKeys } from '../infra/redis/redis-keys.js';
 import { runScript } from '../infra/redis/redis-scripts.js';
 import { REDIS } from '../infra/redis/redis.constants.js';
+import {
+  recordFailure,
+  refundAttempt,
+  reserveAttempt,
+} from './login-throttle.scripts.js';
 
 const MAX_DELAY_MS = 15 * 60_000;
+
+/** A bucket's fields (a hash): attempts counted, and when the latest began or failed (Redis time, ms). */
+export const BUCKET_FIELDS = { count: 'count', last: 'last' } as const;
 
 /** The attempt a caller holds until it knows whether the password was right. */
 export interface Reservation {
@@ -52,15 +60,14 @@ export class LoginThrottle {
     }
     return {
       failed: async () => {
-        const now = Date.now();
         await Promise.all(
           [account, client].map((bucket) =>
             runScript(
               this.redis,
-              'recordFailure',
+              recordFailure,
               [bucket],
-              now,
               this.windowMs,
+              BUCKET_FIELDS,
             ),
           ),
         );
@@ -78,12 +85,12 @@ export class LoginThrottle {
   private async take(bucket: string, free: number): Promise<void> {
     const wait = await runScript(
       this.redis,
-      'reserveAttempt',
+      reserveAttempt,
       [bucket],
       free,
-      Date.now(),
       this.windowMs,
       MAX_DELAY_MS,
+      BUCKET_FIELDS,
     );
     if (wait > 0)
       throw new DomainError(
@@ -94,6 +101,6 @@ export class LoginThrottle {
   }
 
   private refund(bucket: string): Promise<void> {
-    return runScript(this.redis, 'refundAttempt', [bucket]);
+    return runScript(this.redis, refundAttempt, [bucket], BUCKET_FIELDS);
   }
 }

@@ -4,38 +4,46 @@ import { DomainError } from '../infra/http/domain-error.js';
 import { loadConfig } from '../infra/config/app-config.js';
 import { MetricsService } from '../infra/metrics/metrics.service.js';
 import { redisKeys } from '../infra/redis/redis-keys.js';
-import { registerScripts } from '../infra/redis/redis-scripts.js';
-import type { LoginSession } from '../auth/login-session.js';
+import type { LoginSession } from './login-session.js';
 import type { SessionAuth } from '../credentials/session-auth.js';
 import { newSessionId } from '../credentials/session-id.js';
 import { SessionStore } from '../credentials/session.store.js';
 import type { User } from '../users/user.js';
 import type { UsersService } from '../users/users.service.js';
-import { AuthService } from './login.service.js';
+import { LoginService } from './login.service.js';
 import { LoginThrottle } from './login-throttle.js';
+import { AccessTokenStore } from '../credentials/access-token.store.js';
 import { LoginStore } from '../credentials/login.store.js';
+import { LoginsService } from '../credentials/logins.service.js';
+import { RefreshTokenStore } from '../credentials/refresh-token.store.js';
 
 const RIGHT = 'right password';
 
 /**
- * The login sequence of AuthService over the real stores, on the embedded in-process Redis:
+ * The login sequence of LoginService over the real stores, on the embedded in-process Redis:
  * what is written when, and what is left when a step fails or a login ends half-way.
  */
-describe('AuthService.login', () => {
+describe('LoginService.login', () => {
   const config = loadConfig({ REDIS_URL: '', METRICS: 'off' });
   let redis: Redis;
   let sessions: SessionStore;
-  let logins: LoginStore;
-  let auth: AuthService;
+  let logins: LoginsService;
+  let auth: LoginService;
   let user: User;
   let checked: number;
 
   beforeEach(async () => {
-    redis = registerScripts(new RedisMock());
+    redis = new RedisMock();
     // ioredis-mock instances share one keyspace: start each test from an empty one.
     await redis.flushall();
     sessions = new SessionStore(redis, config.sessionIdleSeconds);
-    logins = new LoginStore(redis, config, sessions);
+    logins = new LoginsService(
+      new LoginStore(redis),
+      new AccessTokenStore(redis),
+      new RefreshTokenStore(redis),
+      sessions,
+      config,
+    );
     user = {
       id: crypto.randomUUID(),
       username: `alice-${crypto.randomUUID().slice(0, 8)}`,
@@ -48,7 +56,12 @@ describe('AuthService.login', () => {
     };
     checked = 0;
     const users = {
-      verifyCredentials: (username: string, password: string) => {
+      verifyCredentials: async (
+        username: string,
+        password: string,
+        beforeCheck?: (found: User) => Promise<void>,
+      ) => {
+        if (username === user.username) await beforeCheck?.(user);
         checked++;
         if (username === user.username && password === RIGHT)
           return Promise.resolve(user);
@@ -57,7 +70,7 @@ describe('AuthService.login', () => {
         );
       },
     } as unknown as UsersService;
-    auth = new AuthService(
+    auth = new LoginService(
       users,
       logins,
       new LoginThrottle(redis, config),
@@ -70,7 +83,7 @@ describe('AuthService.login', () => {
   /** A session like express-session's on the login route, writing through the real store. */
   function browserSession(
     steps: string[],
-    onSave?: (auth: SessionAuth, id: string) => Promise<void>,
+    onSave?: (saved: SessionAuth, id: string) => Promise<void>,
   ): LoginSession & { id?: string } {
     const session: LoginSession & { id?: string } = {
       regenerate: () => {
@@ -78,7 +91,7 @@ describe('AuthService.login', () => {
         session.id = newSessionId(config.sessionAbsoluteSeconds);
         return Promise.resolve(session.id);
       },
-      save: async (auth) => {
+      save: async (auth: SessionAuth) => {
         steps.push('save');
         await new Promise<void>((resolve, reject) => {
           void sessions.set(session.id!, { auth } as never, (err?: Error) =>
@@ -111,7 +124,7 @@ describe('AuthService.login', () => {
     expect(await sessions.readAuth(session.id!)).toMatchObject({
       userId: user.id,
     });
-    expect(await logins.findToken(token.accessToken)).toMatchObject({
+    expect(await logins.findAccessToken(token.accessToken)).toMatchObject({
       userId: user.id,
     });
   });
@@ -138,8 +151,8 @@ describe('AuthService.login', () => {
     const [loginId] = await loginIds();
     await logins.end(user.id, loginId);
     expect(await sessions.readAuth(session.id!)).toBeNull();
-    expect(await logins.findToken(token.accessToken)).toBeNull();
-    expect(await logins.findRefresh(token.refreshToken!)).toBeNull();
+    expect(await logins.findAccessToken(token.accessToken)).toBeNull();
+    expect(await logins.findRefreshToken(token.refreshToken!)).toBeNull();
     expect(await loginIds()).toEqual([]);
   });
 

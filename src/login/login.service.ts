@@ -1,24 +1,18 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { DomainError } from '../infra/http/domain-error.js';
-import { AppConfig } from '../infra/config/app-config.js';
-import { MetricsService } from '../infra/metrics/metrics.service.js';
-import type { LoginSession } from '../auth/login-session.js';
-import type { SessionAuth } from '../credentials/session-auth.js';
+import { Injectable } from '@nestjs/common';
+import type { DraftLogin, IssuedToken } from '../credentials/logins.service.js';
+import { LoginsService } from '../credentials/logins.service.js';
+import type { ClientInfo, Principal } from '../credentials/principal.js';
+import { grantScope, type Scope } from '../credentials/scopes.js';
 import { sessionDeadline } from '../credentials/session-id.js';
+import { AppConfig } from '../infra/config/app-config.js';
+import { DomainError } from '../infra/http/domain-error.js';
+import { MetricsService } from '../infra/metrics/metrics.service.js';
 import type { PublicUser } from '../users/user.js';
 import { toPublicUser } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
 import { failedLoginOutcome } from './login-outcome.js';
+import type { LoginSession } from './login-session.js';
 import { LoginThrottle } from './login-throttle.js';
-import {
-  type DraftLogin,
-  IssuedToken,
-  LoginStore,
-  type RefreshedTokens,
-} from '../credentials/login.store.js';
-import type { ClientInfo, LoginRecord, Principal } from '../credentials/principal.js';
-import { grantScope, scopesForRoles, type Scope } from '../credentials/scopes.js';
-import type { PasswordGrant, RefreshGrant } from '../oauth/token-request.js';
 
 /** Errors that mean a wrong password was tried: they count towards the throttle. */
 const WRONG_PASSWORD_CODES: ReadonlySet<string> = new Set([
@@ -26,20 +20,24 @@ const WRONG_PASSWORD_CODES: ReadonlySet<string> = new Set([
   'wrong_password',
 ]);
 
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-
 /** What a password login answers: its first access token and, for API clients, a refresh token. */
 export interface LoginTokens extends IssuedToken {
   refreshToken?: string;
 }
 
-@Injectable()
-export class AuthService {
-  private readonly logger = new Logger('Auth');
+/** A password grant's credentials and the scopes asked for. */
+export interface PasswordCredentials {
+  username: string;
+  password: string;
+  scope?: Scope[];
+}
 
+/** Proving who you are with a password: logins, registration, re-authentication, password changes. */
+@Injectable()
+export class LoginService {
   constructor(
     private readonly users: UsersService,
-    private readonly logins: LoginStore,
+    private readonly logins: LoginsService,
     private readonly throttle: LoginThrottle,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
@@ -50,22 +48,30 @@ export class AuthService {
   }
 
   /**
-   * A password-grant login: checks the credentials under the throttle, gives the request a
-   * fresh session, writes the session and the login's first tokens, then records the login
-   * naming them all in one step. Until that step they are known to no one, so a login ended
-   * meanwhile (logout-all, password change, disable) cannot miss them; if any write fails,
-   * what was written is dropped, so nothing is left half-written.
+   * A password login: checks the credentials under the throttle, gives the request a fresh
+   * session, writes the session and the login's first tokens, then records the login naming
+   * them all in one step. Until that step they are known to no one, so a login ended meanwhile
+   * (logout-all, password change, disable) cannot miss them, and the account's login epoch,
+   * read before the password was checked, refuses the record when all its logins ended since.
+   * If any write fails, what was written is dropped, so nothing is left half-written.
    */
   async login(
-    grant: PasswordGrant,
+    grant: PasswordCredentials,
     client: ClientInfo,
     session: LoginSession,
     options: { refreshToken: boolean } = { refreshToken: true },
   ): Promise<LoginTokens> {
     let draft: DraftLogin;
     try {
+      let epoch = '';
       const user = await this.underThrottle(grant.username, client.ip, () =>
-        this.users.verifyCredentials(grant.username, grant.password),
+        this.users.verifyCredentials(
+          grant.username,
+          grant.password,
+          async (found) => {
+            epoch = await this.logins.epochOf(found.id);
+          },
+        ),
       );
       const sessionId = await session.regenerate();
       const sessionExpiresAt = sessionDeadline(sessionId);
@@ -93,12 +99,12 @@ export class AuthService {
             userId: user.id,
             username: user.username,
             roles: user.roles,
-            loginId: draft.loginId,
+            loginId: draft.login.loginId,
             userCreatedAt: user.createdAt,
             expiresAt: sessionExpiresAt,
           }),
         ]);
-        await this.logins.record(draft);
+        await this.logins.record(draft, epoch);
       } catch (err) {
         await this.logins.discard(draft).catch(() => undefined);
         throw err;
@@ -116,34 +122,6 @@ export class AuthService {
       scope: record.scope,
       refreshToken: draft.refresh?.token,
     };
-  }
-
-  /**
-   * The refresh grant (RFC 6749 6), with rotation: a new access token and refresh token, the
-   * old one dead. A rotated token presented again after the grace window ends its whole login.
-   */
-  async refresh(grant: RefreshGrant): Promise<RefreshedTokens> {
-    const result = await this.logins.refresh(grant.refreshToken, grant.scope);
-    this.metrics.refreshed(result.outcome);
-    if (result.outcome === 'rotated' || result.outcome === 'grace') {
-      this.metrics.tokensIssued();
-      return result.tokens;
-    }
-    if (
-      result.outcome === 'reuse_detected' &&
-      result.userId &&
-      result.loginId
-    ) {
-      const revoked = await this.logins.end(result.userId, result.loginId);
-      this.metrics.tokensRevoked('refresh_reuse', revoked);
-      this.logger.warn(
-        `Security event: a rotated refresh token was used again; login ${result.loginId} ended`,
-      );
-    }
-    throw new DomainError(
-      'invalid_grant',
-      'The refresh token is unknown, expired or revoked',
-    );
   }
 
   /**
@@ -170,90 +148,6 @@ export class AuthService {
     }
     await reservation.release();
     return result;
-  }
-
-  /** A further token for the login behind a session, with the requested scopes its roles allow. */
-  async tokenForSession(
-    session: SessionAuth,
-    scope?: Scope[],
-  ): Promise<IssuedToken> {
-    const token = await this.logins.issueToken(
-      { ...tokenFacts(session), scope: grantScope(scope, session.roles) },
-      session.expiresAt,
-    );
-    this.metrics.tokensIssued();
-    return token;
-  }
-
-  sessionPrincipal(session: SessionAuth): Principal {
-    this.logins.markSeen(session.userId, session.loginId);
-    return {
-      ...tokenFacts(session),
-      scopes: scopesForRoles(session.roles),
-      via: 'session',
-    };
-  }
-
-  /** The principal behind an access token, or null when it is unknown, expired or revoked. */
-  async resolveToken(accessToken: string): Promise<Principal | null> {
-    if (!TOKEN_PATTERN.test(accessToken)) return null;
-    const record = await this.logins.findToken(accessToken);
-    if (!record) return null;
-    this.logins.markSeen(record.userId, record.loginId);
-    return {
-      userId: record.userId,
-      username: record.username,
-      roles: record.roles,
-      loginId: record.loginId,
-      userCreatedAt: record.userCreatedAt,
-      // Tokens issued before scopes existed carry none: they keep what their roles allow.
-      scopes: record.scope ?? scopesForRoles(record.roles),
-      via: 'bearer',
-    };
-  }
-
-  /** Ends the caller's login: its session and every token issued with it. */
-  async logout(principal: Principal): Promise<void> {
-    const revoked = await this.logins.end(principal.userId, principal.loginId);
-    this.metrics.tokensRevoked('logout', revoked);
-  }
-
-  /**
-   * The caller's account, from the credential's own snapshot (kept current by role changes),
-   * so the request needs no read beyond the credential check.
-   */
-  me(
-    principal: Principal,
-  ): Pick<PublicUser, 'id' | 'username' | 'roles' | 'createdAt'> {
-    return {
-      id: principal.userId,
-      username: principal.username,
-      roles: principal.roles,
-      createdAt: principal.userCreatedAt,
-    };
-  }
-
-  async listLogins(
-    principal: Principal,
-  ): Promise<(LoginRecord & { current: boolean })[]> {
-    const logins = await this.logins.list(principal.userId);
-    return logins.map((login) => ({
-      ...login,
-      current: login.id === principal.loginId,
-    }));
-  }
-
-  async endLogin(principal: Principal, loginId: string): Promise<void> {
-    if (!(await this.logins.exists(principal.userId, loginId))) {
-      throw new DomainError('not_found', 'No such login');
-    }
-    const revoked = await this.logins.end(principal.userId, loginId);
-    this.metrics.tokensRevoked('login_ended', revoked);
-  }
-
-  async endAllLogins(principal: Principal): Promise<void> {
-    const ended = await this.logins.endAll(principal.userId);
-    this.metrics.tokensRevoked('logout_all', ended.tokens);
   }
 
   /**
@@ -289,15 +183,4 @@ export class AuthService {
     const ended = await this.logins.endAll(principal.userId, principal.loginId);
     this.metrics.tokensRevoked('password_change', ended.tokens);
   }
-}
-
-/** What every token of a session's login carries. */
-function tokenFacts(session: SessionAuth) {
-  return {
-    userId: session.userId,
-    username: session.username,
-    roles: session.roles,
-    loginId: session.loginId,
-    userCreatedAt: session.userCreatedAt,
-  };
 }

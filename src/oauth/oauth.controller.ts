@@ -8,31 +8,42 @@ import {
   Res,
 } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBasicAuth,
   ApiBody,
-  ApiCookieAuth,
-  ApiOAuth2,
   ApiConsumes,
+  ApiCookieAuth,
+  ApiForbiddenResponse,
+  ApiOAuth2,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { DomainError } from '../infra/http/domain-error.js';
-import { ErrorBody } from '../infra/http/error-body.dto.js';
-import { AppConfig } from '../infra/config/app-config.js';
-import { AuthService } from '../login/login.service.js';
-import { FORM_AND_JSON, NO_STORE } from './oauth-http.js';
 import {
   Public,
   SWAGGER_COOKIE,
   SWAGGER_INTROSPECTION,
   SWAGGER_OAUTH2,
 } from '../auth/authenticated.decorator.js';
-import { IntrospectionDto, TokenOperationDto } from './dto/oauth.dto.js';
-import { OAuthService, type TokenTypeHint } from './oauth.service.js';
+import type { IssuedToken } from '../credentials/logins.service.js';
 import type { Principal } from '../credentials/principal.js';
+import { formatScope } from '../credentials/scopes.js';
+import { AppConfig } from '../infra/config/app-config.js';
+import { LOGIN_PAGE_PATH, prefersHtml } from '../infra/http/browser.js';
+import { DomainError } from '../infra/http/domain-error.js';
+import { ErrorBody, OAuthErrorBody } from '../infra/http/error-body.dto.js';
+import { FORM_AND_JSON } from '../infra/http/http-bodies.js';
+import { loginSessionOf } from '../login/login-session.js';
+import { LoginService } from '../login/login.service.js';
+import { IntrospectionDto, TokenOperationDto } from './dto/oauth.dto.js';
+import { TokenRequestDto, TokenResponseDto } from './dto/token.dto.js';
+import { NO_STORE } from './oauth-http.js';
+import { OAuthService, type TokenTypeHint } from './oauth.service.js';
+import { parseTokenRequest } from './token-request.js';
 
 const MAX_TOKEN_LENGTH = 1024;
 
@@ -100,9 +111,81 @@ const BEARER = /^bearer ([A-Za-z0-9_-]{1,256})$/i;
 export class OAuthController {
   constructor(
     private readonly oauth: OAuthService,
-    private readonly auth: AuthService,
+    private readonly login: LoginService,
     private readonly config: AppConfig,
   ) {}
+
+  @Public()
+  @Post('auth/token')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'OAuth2 password grant: log in, get a bearer token and a session cookie',
+    description:
+      'RFC 6749 4.3. Form or JSON. Client credentials are accepted and ignored. A request whose session is already logged in gets a further token for that login.',
+  })
+  @ApiConsumes(...FORM_AND_JSON)
+  @ApiBody({ type: TokenRequestDto })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiBadRequestResponse({
+    description: 'RFC 6749 5.2 error',
+    type: OAuthErrorBody,
+  })
+  @ApiTooManyRequestsResponse({
+    description:
+      'Too many failed logins for this account or address; see Retry-After',
+    type: ErrorBody,
+  })
+  @ApiForbiddenResponse({
+    description: 'Cross-site request refused',
+    type: ErrorBody,
+  })
+  @ApiServiceUnavailableResponse({
+    description:
+      'A store is unavailable, or too many logins are waiting for a password check (`overloaded`); see Retry-After',
+    type: ErrorBody,
+  })
+  async token(
+    @Body() body: unknown,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const grant = parseTokenRequest(body);
+    res.set(NO_STORE);
+    if (grant.grant === 'refresh_token') {
+      const refreshed = await this.oauth.refresh(
+        grant.refreshToken,
+        grant.scope,
+      );
+      return {
+        access_token: refreshed.accessToken,
+        token_type: 'bearer' as const,
+        expires_in: refreshed.expiresIn,
+        refresh_token: refreshed.refreshToken,
+        scope: refreshed.scope,
+      };
+    }
+    const html = prefersHtml(req);
+    const current = req.sessionAuth;
+    if (current) {
+      // A browser has its session already and would only drop a new token.
+      if (html) return res.redirect(303, LOGIN_PAGE_PATH);
+      const token = await this.oauth.tokenForSession(current, grant.scope);
+      return { message: 'Already logged in', ...tokenResponse(token) };
+    }
+    // A browser form keeps the session cookie only: a refresh token would go nowhere.
+    const token = await this.login.login(
+      grant,
+      { userAgent: req.get('user-agent') ?? '', ip: req.ip ?? '' },
+      loginSessionOf(req),
+      { refreshToken: !html },
+    );
+    if (html) return res.redirect(303, LOGIN_PAGE_PATH);
+    return {
+      ...tokenResponse(token),
+      ...(token.refreshToken && { refresh_token: token.refreshToken }),
+    };
+  }
 
   @Public()
   @Post('auth/revoke')
@@ -149,7 +232,7 @@ export class OAuthController {
     @Res({ passthrough: true }) res: Response,
   ) {
     res.set(NO_STORE);
-    if (!this.oauth.mayIntrospect(await this.caller(req)))
+    if (!(await this.oauth.mayIntrospect(this.caller(req))))
       throw new DomainError(
         'unauthenticated',
         'Introspection needs an admin or a listed resource server',
@@ -159,14 +242,11 @@ export class OAuthController {
   }
 
   /** The session's principal, a bearer token's, or Basic client credentials. */
-  private async caller(req: Request) {
+  private caller(req: Request) {
     if (req.user) return { principal: req.user as Principal };
     const header = req.headers.authorization;
     const bearer = BEARER.exec(header ?? '');
-    if (bearer) {
-      const principal = await this.auth.resolveToken(bearer[1]);
-      return principal ? { principal } : {};
-    }
+    if (bearer) return { bearer: bearer[1] };
     return { client: basicCredentials(header) };
   }
 
@@ -181,4 +261,13 @@ export class OAuthController {
       this.config.publicUrl ?? `${req.protocol}://${req.get('host') ?? ''}`,
     );
   }
+}
+
+function tokenResponse(token: IssuedToken) {
+  return {
+    access_token: token.accessToken,
+    token_type: 'bearer' as const,
+    expires_in: token.expiresIn,
+    scope: formatScope(token.scope),
+  };
 }

@@ -1,13 +1,25 @@
-import { forwardRef, Inject, Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
+import { CredentialResolver } from '../credentials/credential-resolver.js';
+import {
+  LoginsService,
+  type IssuedToken,
+  type RefreshedTokens,
+} from '../credentials/logins.service.js';
 import { looksLikePersonalToken } from '../credentials/personal-token.js';
 import { PersonalTokensService } from '../credentials/personal-tokens.service.js';
-import { hashSecret } from '../credentials/secret-hash.js';
-import { AppConfig } from '../infra/config/app-config.js';
-import { MetricsService } from '../infra/metrics/metrics.service.js';
-import { LoginStore } from '../credentials/login.store.js';
 import type { Principal } from '../credentials/principal.js';
-import { formatScope, SCOPE_NAMES } from '../credentials/scopes.js';
+import {
+  formatScope,
+  grantScope,
+  SCOPE_NAMES,
+  type Scope,
+} from '../credentials/scopes.js';
+import { hashSecret } from '../credentials/secret-hash.js';
+import type { SessionAuth } from '../credentials/session-auth.js';
+import { AppConfig } from '../infra/config/app-config.js';
+import { DomainError } from '../infra/http/domain-error.js';
+import { MetricsService } from '../infra/metrics/metrics.service.js';
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
 
@@ -26,24 +38,85 @@ export type Introspection =
       iat?: number;
     };
 
-/** Who may call the introspection endpoint: an admin, or a listed resource server. */
+/**
+ * Who calls the introspection endpoint: the request's principal (a session), a bearer value
+ * from its Authorization header, or a resource server's HTTP Basic credentials.
+ */
 export interface IntrospectionCaller {
   principal?: Principal;
+  bearer?: string;
   client?: { id: string; secret: string };
 }
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
-/** Revocation (RFC 7009), introspection (RFC 7662) and server metadata (RFC 8414). */
+/**
+ * The OAuth2 surface beyond the password check: further tokens for a session, refresh with
+ * rotation (RFC 6749 6), revocation (RFC 7009), introspection (RFC 7662) and server metadata
+ * (RFC 8414).
+ */
 @Injectable()
 export class OAuthService {
+  private readonly logger = new Logger('Auth');
+
   constructor(
-    private readonly logins: LoginStore,
+    private readonly logins: LoginsService,
+    private readonly credentials: CredentialResolver,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
-    @Inject(forwardRef(() => PersonalTokensService))
     private readonly personalTokens: PersonalTokensService,
   ) {}
+
+  /** A further token for the login behind a session, with the requested scopes its roles allow. */
+  async tokenForSession(
+    session: SessionAuth,
+    scope?: Scope[],
+  ): Promise<IssuedToken> {
+    const token = await this.logins.issueToken(
+      {
+        userId: session.userId,
+        username: session.username,
+        roles: session.roles,
+        loginId: session.loginId,
+        userCreatedAt: session.userCreatedAt,
+        scope: grantScope(scope, session.roles),
+      },
+      session.expiresAt,
+    );
+    this.metrics.tokensIssued();
+    return token;
+  }
+
+  /**
+   * The refresh grant (RFC 6749 6), with rotation: a new access token and refresh token, the
+   * old one dead. A rotated token presented again after the grace window ends its whole login.
+   */
+  async refresh(
+    refreshToken: string,
+    scope: Scope[] | undefined,
+  ): Promise<RefreshedTokens> {
+    const result = await this.logins.refresh(refreshToken, scope);
+    this.metrics.refreshed(result.outcome);
+    if (result.outcome === 'rotated' || result.outcome === 'grace') {
+      this.metrics.tokensIssued();
+      return result.tokens;
+    }
+    if (
+      result.outcome === 'reuse_detected' &&
+      result.userId &&
+      result.loginId
+    ) {
+      const revoked = await this.logins.end(result.userId, result.loginId);
+      this.metrics.tokensRevoked('refresh_reuse', revoked);
+      this.logger.warn(
+        `Security event: a rotated refresh token was used again; login ${result.loginId} ended`,
+      );
+    }
+    throw new DomainError(
+      'invalid_grant',
+      'The refresh token is unknown, expired or revoked',
+    );
+  }
 
   /**
    * Revokes a token of any kind: an access token ends alone, a refresh token ends its login.
@@ -60,12 +133,12 @@ export class OAuthService {
         : ['access_token', 'refresh_token'];
     for (const kind of kinds) {
       if (kind === 'access_token') {
-        if (await this.logins.revokeToken(token)) {
+        if (await this.logins.revokeAccessToken(token)) {
           this.metrics.tokensRevoked('revoked', 1);
           return;
         }
       } else {
-        const record = await this.logins.findRefresh(token);
+        const record = await this.logins.findRefreshToken(token);
         if (record) {
           const revoked = await this.logins.end(record.userId, record.loginId);
           this.metrics.tokensRevoked('revoked', revoked);
@@ -75,13 +148,21 @@ export class OAuthService {
     }
   }
 
-  /** Admins (with the admin scope on a bearer token) and listed resource servers. */
-  mayIntrospect(caller: IntrospectionCaller): boolean {
-    if (caller.principal)
+  /**
+   * Admins (a session, or a bearer value with the admin scope, resolved as the guard resolves
+   * it: access token or personal token) and listed resource servers.
+   */
+  async mayIntrospect(caller: IntrospectionCaller): Promise<boolean> {
+    const principal =
+      caller.principal ??
+      (caller.bearer !== undefined
+        ? await this.credentials.fromBearer(caller.bearer)
+        : null);
+    if (principal)
       return (
-        caller.principal.roles.includes('admin') &&
-        caller.principal.scopes.includes('admin')
+        principal.roles.includes('admin') && principal.scopes.includes('admin')
       );
+    if (caller.bearer !== undefined) return false;
     const { client } = caller;
     if (!client) return false;
     // Compared as digests: equal lengths for timingSafeEqual, and no early exit on a prefix.
@@ -127,7 +208,7 @@ export class OAuthService {
   }
 
   private async introspectAccess(token: string): Promise<Introspection | null> {
-    const record = await this.logins.findToken(token);
+    const record = await this.logins.findAccessToken(token);
     if (!record) return null;
     return {
       active: true,
@@ -143,11 +224,9 @@ export class OAuthService {
   private async introspectRefresh(
     token: string,
   ): Promise<Introspection | null> {
-    const record = await this.logins.findRefresh(token);
-    if (!record) return null;
-    const login = await this.logins.loginFacts(record.userId, record.loginId);
-    // A rotated token is recognised (for reuse detection) but no longer live.
-    if (!login || login.refreshHash !== hashSecret(token)) return null;
+    const live = await this.logins.liveRefreshToken(token);
+    if (!live) return null;
+    const { record, login } = live;
     return {
       active: true,
       token_type: 'refresh_token',

@@ -38,9 +38,17 @@ export class UsersService {
     return user;
   }
 
-  /** The same error, after the same work, for an unknown user, a wrong password and a disabled account. */
-  async verifyCredentials(username: string, password: string): Promise<User> {
+  /**
+   * The same error, after the same work, for an unknown user, a wrong password and a disabled
+   * account. `beforeCheck` runs once the account is found, before its password is hashed.
+   */
+  async verifyCredentials(
+    username: string,
+    password: string,
+    beforeCheck?: (user: User) => Promise<void>,
+  ): Promise<User> {
     const user = await this.users.findByUsername(username);
+    if (user && beforeCheck) await beforeCheck(user);
     const valid = user
       ? await this.verifyPassword(user, password)
       : await this.hasher.verifyDummy(password);

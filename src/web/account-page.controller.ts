@@ -9,19 +9,23 @@ import {
   Query,
   Req,
   Res,
-  UseGuards,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AuthService } from '../login/login.service.js';
-import { CurrentPrincipal, Public } from '../auth/authenticated.decorator.js';
+import { AccountService } from '../account/account.service.js';
+import { LoginService } from '../login/login.service.js';
+import {
+  Authenticated,
+  CurrentPrincipal,
+  Public,
+} from '../auth/authenticated.decorator.js';
 import { ChangePasswordDto } from '../login/dto/change-password.dto.js';
 import type { Principal } from '../credentials/principal.js';
 import { SCOPES, scopesForRoles } from '../credentials/scopes.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { AppConfig } from '../infra/config/app-config.js';
 import { clearSessionCookie } from '../auth/session.middleware.js';
-import { LOGIN_PAGE_PATH } from './login-page.js';
+import { LOGIN_PAGE_PATH } from '../infra/http/browser.js';
 import {
   ACCOUNT_PAGE_CSS,
   ACCOUNT_PAGE_PATH,
@@ -30,14 +34,10 @@ import {
   type AccountPageModel,
   renderAccountPage,
 } from './account-page.js';
-import { BrowserSessionGuard } from './browser-session.guard.js';
 import { describeDevice } from './device.js';
 import { FormOnceStore } from './form-once.store.js';
 import { PersonalTokenFormDto } from './dto/personal-token-form.dto.js';
-import {
-  PERSONAL_TOKEN_DAYS,
-  PersonalTokensService,
-} from '../credentials/personal-tokens.service.js';
+import { PERSONAL_TOKEN_DAYS } from '../credentials/personal-tokens.service.js';
 
 const EXPIRY_CHOICES = [7, 30, 90, 180, 365] as const;
 
@@ -51,15 +51,15 @@ const TOKEN_ID = new ParseUUIDPipe({
 /**
  * The account page and its forms: plain HTML form posts answered by POST-redirect-GET. A
  * failed post is sent back to the page with its error by the browser-form policy
- * (src/views/browser-form.ts); an anonymous visitor is sent to the login page.
+ * (src/web/browser-form.ts); an anonymous visitor is sent to the login page.
  */
 @ApiExcludeController()
-@UseGuards(BrowserSessionGuard)
+@Authenticated({ browser: true })
 @Controller()
 export class AccountPageController {
   constructor(
-    private readonly auth: AuthService,
-    private readonly tokens: PersonalTokensService,
+    private readonly account: AccountService,
+    private readonly login: LoginService,
     private readonly config: AppConfig,
     private readonly forms: FormOnceStore,
   ) {}
@@ -86,7 +86,7 @@ export class AccountPageController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.auth.endLogin(principal, id);
+    await this.account.endLogin(principal, id);
     if (id === principal.loginId) return this.loggedOut(req, res);
     res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=login_ended`);
   }
@@ -97,7 +97,7 @@ export class AccountPageController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.auth.endAllLogins(principal);
+    await this.account.endAllLogins(principal);
     this.loggedOut(req, res);
   }
 
@@ -108,7 +108,7 @@ export class AccountPageController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.auth.changePassword(
+    await this.login.changePassword(
       principal,
       dto.currentPassword,
       dto.newPassword,
@@ -133,7 +133,7 @@ export class AccountPageController {
         'form_already_sent',
         'This form was sent already; its token is in the list',
       );
-    const created = await this.tokens.create(
+    const created = await this.account.createPersonalToken(
       principal,
       {
         name: dto.name,
@@ -152,7 +152,7 @@ export class AccountPageController {
     @Param('id', TOKEN_ID) id: string,
     @Res() res: Response,
   ): Promise<void> {
-    await this.tokens.revoke(principal.userId, id);
+    await this.account.revokePersonalToken(principal, id);
     res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=token_revoked`);
   }
 
@@ -169,8 +169,8 @@ export class AccountPageController {
     extra: Pick<AccountPageModel, 'notice' | 'error' | 'createdToken'>,
   ): Promise<string> {
     const [logins, tokens] = await Promise.all([
-      this.auth.listLogins(principal),
-      this.tokens.list(principal.userId),
+      this.account.listLogins(principal),
+      this.account.listPersonalTokens(principal),
     ]);
     return renderAccountPage({
       username: principal.username,

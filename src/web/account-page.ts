@@ -1,7 +1,7 @@
 import type { Scope } from '../credentials/scopes.js';
 import { escapeHtml, htmlDocument, noticeParagraph } from './html.js';
 
-export const ACCOUNT_PAGE_PATH = '/account';
+export { ACCOUNT_PAGE_PATH } from '../infra/http/browser.js';
 
 /** The page's forms, each with its own section for errors. */
 export type AccountForm = 'logins' | 'password' | 'personal-tokens';

@@ -1,11 +1,10 @@
 import type { Request } from 'express';
-import { ACCOUNT_PAGE_PATH, accountFormOf } from './account-page.js';
-import { LOGIN_PAGE_PATH } from './login-page.js';
-
-/** True for a browser form post: the client prefers an HTML page to JSON. */
-export function prefersHtml(req: Request): boolean {
-  return req.accepts(['application/json', 'text/html']) === 'text/html';
-}
+import {
+  ACCOUNT_PAGE_PATH,
+  LOGIN_PAGE_PATH,
+  prefersHtml,
+} from '../infra/http/browser.js';
+import { accountFormOf } from './account-page.js';
 
 const REDIRECTED_STATUSES: ReadonlySet<number> = new Set([
   400, 401, 409, 413, 415, 429, 503,

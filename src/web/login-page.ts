@@ -1,6 +1,6 @@
 import { escapeHtml, htmlDocument, noticeParagraph } from './html.js';
 
-export const LOGIN_PAGE_PATH = '/auth/login';
+export { LOGIN_PAGE_PATH } from '../infra/http/browser.js';
 
 export interface LoginPageModel {
   username?: string;

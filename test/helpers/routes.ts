@@ -3,7 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { ModulesContainer, Reflector } from '@nestjs/core';
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { IS_PUBLIC } from '../../src/auth/authenticated.decorator.js';
+import { authOptionsOf } from '../../src/auth/authenticated.decorator.js';
 import type { TestApp } from './test-app.js';
 
 /** A request by method name, for tables of routes. */
@@ -80,10 +80,7 @@ export function nestRoutes(t: TestApp): NestRoute[] {
           Reflect.getMetadata(PATH_METADATA, handler) ?? '/',
         ].flat() as string[];
         const isPublic =
-          reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
-            handler,
-            controller,
-          ]) === true;
+          authOptionsOf(reflector, [handler, controller]).public === true;
         for (const prefix of prefixes) {
           for (const path of paths) {
             routes.push({

@@ -15,7 +15,7 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
-import { UserDto } from '../../oauth/dto/token.dto.js';
+import { UserDto } from './user.dto.js';
 import { ROLES, type Role } from '../../users/user.js';
 
 /** The characters a username may hold (USERNAME_PATTERN), as a prefix of 1-64 of them. */

@@ -3,10 +3,10 @@
  *
  * Prefix `auth:`. Keys that one operation must touch together share a hash tag, so the
  * layout works on Redis Cluster:
- * - `{u:<userId>}`: that user's login records and the index of them.
+ * - `{u:<userId>}`: that user's login records, the index of them and its login epoch.
  * Sessions, tokens, personal-token cache entries and login-throttle buckets stand on their own (each script touches one of
  * them at a time), so they spread over a cluster's slots. Sessions and tokens are keyed by the
- * SHA-256 of their secret. Accounts are not here: they live in PostgreSQL (src/db).
+ * SHA-256 of their secret. Accounts are not here: they live in PostgreSQL (src/infra/db).
  */
 export const redisKeys = {
   /** express-session data, by SHA-256 of the session id. TTL: idle timeout, capped at the login's absolute expiry. */
@@ -27,6 +27,12 @@ export const redisKeys = {
     `auth:{u:${userId}}:login:${loginId}`,
   /** Sorted set of a user's login ids scored by absolute expiry (ms). TTL: the latest expiry. */
   logins: (userId: string) => `auth:{u:${userId}}:logins`,
+  /**
+   * The account's login epoch (a counter): raised whenever all its logins end (log out
+   * everywhere, a password change, a disable), so a login whose password was checked before
+   * is refused when it comes to be recorded. TTL: a day after the last raise.
+   */
+  loginEpoch: (userId: string) => `auth:{u:${userId}}:epoch`,
   /**
    * Cache of a personal access token (JSON: the principal's facts, or the tombstone of a
    * revoked or unknown token), by SHA-256 of the token. The token itself lives in PostgreSQL.

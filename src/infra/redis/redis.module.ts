@@ -3,7 +3,6 @@ import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
 import { createRedisClient } from './redis-client.factory.js';
 import { REDIS } from './redis.constants.js';
-import { registerScripts } from './redis-scripts.js';
 
 @Global()
 @Module({
@@ -11,8 +10,7 @@ import { registerScripts } from './redis-scripts.js';
     {
       provide: REDIS,
       inject: [AppConfig],
-      useFactory: async (config: AppConfig) =>
-        registerScripts(await createRedisClient(config)),
+      useFactory: (config: AppConfig) => createRedisClient(config),
     },
   ],
   exports: [REDIS],

@@ -1,8 +1,8 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
-import { Authenticated } from '../../auth/authenticated.decorator.js';
-import { MetricsService } from './metrics.service.js';
+import { Authenticated } from '../auth/authenticated.decorator.js';
+import { MetricsService } from '../infra/metrics/metrics.service.js';
 
 /** /metrics on the main port, for admins only; registered only when METRICS_PORT is not set. */
 @ApiTags('metrics')

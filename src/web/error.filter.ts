@@ -1,9 +1,12 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { formErrorRedirect } from '../../web/browser-form.js';
-import { toHttpError } from './http-error.js';
+import { formErrorRedirect } from './browser-form.js';
+import { toHttpError } from '../infra/http/http-error.js';
 
-/** Answers every error a route throws, through the one mapping (`toHttpError`). */
+/**
+ * Answers every error a route throws, through the one mapping (`toHttpError`); a browser form
+ * post that failed is sent back to its page instead (the web module's form-error policy).
+ */
 @Catch()
 export class DomainErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import {
   ApiOkResponse,
   ApiOperation,
@@ -7,12 +7,11 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { Redis } from 'ioredis';
-import { Public } from '../../auth/authenticated.decorator.js';
-import { Database } from '../db/database.js';
-import { REDIS } from '../redis/redis.constants.js';
-
-type ComponentState = 'up' | 'down';
+import { Public } from '../auth/authenticated.decorator.js';
+import {
+  HealthService,
+  type ComponentState,
+} from '../infra/health/health.service.js';
 
 export class HealthDto {
   @ApiProperty({ enum: ['ok', 'error'], example: 'ok' })
@@ -33,10 +32,7 @@ const RETRY_AFTER_SECONDS = '1';
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(
-    @Inject(REDIS) private readonly redis: Redis,
-    private readonly database: Database,
-  ) {}
+  constructor(private readonly stores: HealthService) {}
 
   @Public()
   @Get()
@@ -53,20 +49,9 @@ export class HealthController {
     example: { status: 'error', redis: 'up', database: 'down' },
   })
   async health(@Res({ passthrough: true }) res: Response): Promise<HealthDto> {
-    // Both bounded by their clients' timeouts (1.5 s), checked at once.
-    const [redis, database] = await Promise.all([
-      state(this.redis.ping()),
-      state(this.database.ping()),
-    ]);
+    const { redis, database } = await this.stores.check();
     const ok = redis === 'up' && database === 'up';
     if (!ok) res.status(503).set('Retry-After', RETRY_AFTER_SECONDS);
     return { status: ok ? 'ok' : 'error', redis, database };
   }
-}
-
-function state(check: Promise<unknown>): Promise<ComponentState> {
-  return check.then(
-    () => 'up',
-    () => 'down',
-  );
 }

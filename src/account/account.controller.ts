@@ -1,0 +1,112 @@
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import {
+  Authenticated,
+  CurrentPrincipal,
+} from '../auth/authenticated.decorator.js';
+import { clearSessionCookie } from '../auth/session.middleware.js';
+import type { Principal } from '../credentials/principal.js';
+import { AppConfig } from '../infra/config/app-config.js';
+import { LOGIN_PAGE_PATH, prefersHtml } from '../infra/http/browser.js';
+import { ErrorBody } from '../infra/http/error-body.dto.js';
+import { MessageDto } from '../infra/http/http-bodies.js';
+import { AccountService } from './account.service.js';
+import { LoginDto } from './dto/login.dto.js';
+
+/** The caller's own logins: this one (logout), one of them, or all. */
+@ApiTags('auth')
+@Controller('auth')
+export class AccountController {
+  constructor(
+    private readonly auth: AccountService,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Post('logout')
+  @HttpCode(200)
+  @Authenticated({ login: true })
+  @ApiOperation({
+    summary: 'End this login: its session and every token issued with it',
+  })
+  @ApiOkResponse({ type: MessageDto })
+  @ApiForbiddenResponse({
+    description:
+      'A personal access token belongs to no login: revoke it with DELETE /auth/personal-tokens/:id',
+    type: ErrorBody,
+  })
+  async logout(
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    await this.auth.logout(principal);
+    this.endBrowserSession(req, res);
+    if (prefersHtml(req)) return res.redirect(303, LOGIN_PAGE_PATH);
+    return { message: 'Logged out' };
+  }
+
+  @Get('sessions')
+  @Authenticated({ scope: 'logins' })
+  @ApiOperation({ summary: "List the caller's live logins" })
+  @ApiOkResponse({ type: [LoginDto] })
+  async sessions(@CurrentPrincipal() principal: Principal) {
+    return this.auth.listLogins(principal);
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @Authenticated({ scope: 'logins' })
+  @ApiOperation({
+    summary: "End one of the caller's logins, its session and its tokens",
+  })
+  @ApiNoContentResponse({ description: 'Ended' })
+  @ApiNotFoundResponse({
+    description: 'No such login of the caller',
+    type: ErrorBody,
+  })
+  async endSession(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    await this.auth.endLogin(principal, id);
+    if (id === principal.loginId) this.endBrowserSession(req, res);
+  }
+
+  @Post('logout-all')
+  @HttpCode(200)
+  @Authenticated({ scope: 'logins' })
+  @ApiOperation({ summary: 'End every login of the caller, this one included' })
+  @ApiOkResponse({ type: MessageDto })
+  async logoutAll(
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    await this.auth.endAllLogins(principal);
+    this.endBrowserSession(req, res);
+    return { message: 'Logged out everywhere' };
+  }
+
+  private endBrowserSession(req: Request, res: Response): void {
+    clearSessionCookie(req, res, this.config.sessionCookieName);
+  }
+}

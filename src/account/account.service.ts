@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { LoginsService } from '../credentials/logins.service.js';
+import {
+  PersonalTokensService,
+  type CreatedPersonalToken,
+  type CreatePersonalTokenInput,
+  type PersonalTokenView,
+} from '../credentials/personal-tokens.service.js';
+import type { LoginRecord, Principal } from '../credentials/principal.js';
+import { DomainError } from '../infra/http/domain-error.js';
+import { MetricsService } from '../infra/metrics/metrics.service.js';
+import { LoginService } from '../login/login.service.js';
+
+/** Self-service: the caller's own logins and personal tokens. */
+@Injectable()
+export class AccountService {
+  constructor(
+    private readonly logins: LoginsService,
+    private readonly personalTokens: PersonalTokensService,
+    private readonly login: LoginService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** Ends the caller's login: its session and every token issued with it. */
+  async logout(principal: Principal): Promise<void> {
+    const revoked = await this.logins.end(principal.userId, principal.loginId);
+    this.metrics.tokensRevoked('logout', revoked);
+  }
+
+  async listLogins(
+    principal: Principal,
+  ): Promise<(LoginRecord & { current: boolean })[]> {
+    const logins = await this.logins.list(principal.userId);
+    return logins.map((login) => ({
+      ...login,
+      current: login.id === principal.loginId,
+    }));
+  }
+
+  async endLogin(principal: Principal, loginId: string): Promise<void> {
+    if (!(await this.logins.exists(principal.userId, loginId))) {
+      throw new DomainError('not_found', 'No such login');
+    }
+    const revoked = await this.logins.end(principal.userId, loginId);
+    this.metrics.tokensRevoked('login_ended', revoked);
+  }
+
+  async endAllLogins(principal: Principal): Promise<void> {
+    const ended = await this.logins.endAll(principal.userId);
+    this.metrics.tokensRevoked('logout_all', ended.tokens);
+  }
+
+  /** A personal token for the caller, once the current password is confirmed (under the throttle). */
+  createPersonalToken(
+    principal: Principal,
+    input: CreatePersonalTokenInput,
+    address: string,
+  ): Promise<CreatedPersonalToken> {
+    return this.personalTokens.create(principal, input, () =>
+      this.login.confirmPassword(principal, input.currentPassword, address),
+    );
+  }
+
+  listPersonalTokens(principal: Principal): Promise<PersonalTokenView[]> {
+    return this.personalTokens.list(principal.userId);
+  }
+
+  revokePersonalToken(principal: Principal, id: string): Promise<void> {
+    return this.personalTokens.revoke(principal.userId, id);
+  }
+}
