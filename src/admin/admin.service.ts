@@ -71,21 +71,22 @@ export class AdminService {
     // refused (503) before PostgreSQL changes; a failure after that is completed by the retry.
     else if (changes.roles) await this.logins.assertReachable(id);
     const user = await this.users.update(id, changes);
+    // Redis keys are spelled with the stored (lower-case) id: an id in the path matches any case.
     if (user.disabled) {
       // Again, for a token created while the account was being disabled.
-      await this.personalTokens.revokeAll(id, 'account_disabled');
-      const ended = await this.logins.endAll(id);
+      await this.personalTokens.revokeAll(user.id, 'account_disabled');
+      const ended = await this.logins.endAll(user.id);
       this.metrics.tokensRevoked('account_disabled', ended.tokens);
     } else if (patch.roles) {
-      await this.personalTokens.rolesChanged(id);
-      await this.logins.updateRoles(id, user.roles);
+      await this.personalTokens.rolesChanged(user.id);
+      await this.logins.updateRoles(user.id, user.roles);
     }
     return toPublicUser(user);
   }
 
   async endLogins(id: string): Promise<number> {
-    await this.users.getById(id);
-    const ended = await this.logins.endAll(id);
+    const user = await this.users.getById(id);
+    const ended = await this.logins.endAll(user.id);
     this.metrics.tokensRevoked('admin_ended', ended.tokens);
     return ended.logins;
   }
@@ -95,8 +96,8 @@ export class AdminService {
   }
 
   async revokePersonalTokens(id: string): Promise<number> {
-    await this.users.getById(id);
-    return this.personalTokens.revokeAll(id, 'admin');
+    const user = await this.users.getById(id);
+    return this.personalTokens.revokeAll(user.id, 'admin');
   }
 
   async listPersonalTokens(id: string): Promise<PersonalTokenView[]> {

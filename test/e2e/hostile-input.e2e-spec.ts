@@ -1256,8 +1256,11 @@ function describeValue(value: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Running attacks and checking Redis
 
-/** Keys that a rejected request may rightly leave: the failed-login counters (by design). */
-const BY_DESIGN = /^auth:login-failures:/;
+/**
+ * Keys that a request may rightly leave: the failed-login counters, and the login epoch that
+ * ending all of an account's logins raises (both by design).
+ */
+const BY_DESIGN = /^auth:login-failures:|^auth:\{u:[^}]+\}:epoch$/;
 
 async function allKeys(): Promise<Set<string>> {
   const keys = new Set<string>();

@@ -191,6 +191,42 @@ describe('revocation (RFC 7009), introspection (RFC 7662), discovery (RFC 8414)'
       .expect(401);
   });
 
+  it("lets an admin's personal token with the admin scope introspect, as it passes /admin/users, and no other personal token", async () => {
+    const user = await newUser();
+    const adminPat = await createPersonalToken(
+      t.server,
+      { Cookie: admin.cookie },
+      { scopes: ['profile', 'admin'], currentPassword: adminPassword },
+    );
+    // The guard takes it for /admin/users ...
+    await request(t.server)
+      .get('/admin/users')
+      .set(bearer(adminPat.token))
+      .expect(200);
+    // ... and introspection, resolving bearer values the same way, takes it too.
+    const seen = await introspect(
+      user.tokens.access_token,
+      `Bearer ${adminPat.token}`,
+    ).expect(200);
+    expect(seen.body).toMatchObject({ active: true, username: user.username });
+
+    const narrowPat = await createPersonalToken(
+      t.server,
+      { Cookie: admin.cookie },
+      { scopes: ['profile'], currentPassword: adminPassword },
+    );
+    const userPat = await createPersonalToken(
+      t.server,
+      bearer(user.tokens.access_token),
+      { scopes: ['profile'] },
+    );
+    for (const token of [narrowPat.token, userPat.token]) {
+      const res = await introspect(user.tokens.access_token, `Bearer ${token}`);
+      expect(res.status).toBe(401);
+      expect(res.body).not.toHaveProperty('active');
+    }
+  });
+
   it('introspects a live personal token for a resource server, and revokes it for whoever holds it', async () => {
     const user = await newUser();
     const pat = await createPersonalToken(

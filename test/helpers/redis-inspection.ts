@@ -49,7 +49,11 @@ export async function userLoginKeys(
   redis: Redis,
   userId: string,
 ): Promise<string[]> {
-  return (await scanKeys(redis, `auth:{u:${userId}}:*`)).sort();
+  // The login epoch is the account's, not a login's: it outlives the logins it ended.
+  const epoch = redisKeys.loginEpoch(userId);
+  return (await scanKeys(redis, `auth:{u:${userId}}:*`))
+    .filter((key) => key !== epoch)
+    .sort();
 }
 
 /** The id of the login record naming this session and/or token, read straight from Redis. */
