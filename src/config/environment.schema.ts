@@ -59,7 +59,10 @@ const SENTINEL_NAME_RULE =
 const ADMIN_DOC =
   'when both are set, the account is created with the `admin` role at boot if it does not exist (an existing password is never changed)';
 
-/** Every environment variable the service reads, each property named as its variable. */
+/**
+ * Every environment variable the service reads, each property named as its variable. The
+ * README's configuration table is rendered from the `@Env` docs (`npm run config:table`).
+ */
 export class EnvironmentVariables {
   @Env({ default: '3000', doc: 'HTTP port' })
   @WholeNumber(0, 65_535)
