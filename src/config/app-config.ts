@@ -35,6 +35,8 @@ export class AppConfig {
   readonly refreshTokenIdleSeconds!: number;
   /** How long after a rotation the old refresh token still gets the same successor pair. */
   readonly refreshReuseGraceSeconds!: number;
+  /** The most live personal access tokens one account may hold. */
+  readonly personalTokensPerUser!: number;
   /** Resource servers allowed to call the introspection endpoint (HTTP Basic). */
   readonly introspectionClients!: IntrospectionClient[];
   /** The service's public origin, the OAuth2 issuer; undefined means the request's own origin. */
@@ -142,6 +144,7 @@ export function loadConfig(
     refreshTokenAbsoluteSeconds: vars.REFRESH_TOKEN_ABSOLUTE_SECONDS,
     refreshTokenIdleSeconds: vars.REFRESH_TOKEN_IDLE_SECONDS,
     refreshReuseGraceSeconds: vars.REFRESH_REUSE_GRACE_SECONDS,
+    personalTokensPerUser: vars.PERSONAL_TOKENS_PER_USER,
     introspectionClients: vars.INTROSPECTION_CLIENTS ?? [],
     publicUrl: vars.PUBLIC_URL,
     trustProxy: vars.TRUST_PROXY,

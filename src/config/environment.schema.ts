@@ -182,6 +182,13 @@ export class EnvironmentVariables {
   REFRESH_REUSE_GRACE_SECONDS!: number;
 
   @Env({
+    default: '50',
+    doc: 'most live personal access tokens an account may hold; one more is a 400 naming the limit',
+  })
+  @WholeNumber(1, 10_000)
+  PERSONAL_TOKENS_PER_USER!: number;
+
+  @Env({
     doc: 'resource servers allowed to call `POST /auth/introspect`, comma-separated `id:secret` (secrets of 16+ characters), sent with HTTP Basic',
   })
   @ClientList()
