@@ -726,3 +726,27 @@ describe('loadConfig: DATABASE_URL, DATABASE_POOL_MAX, DATABASE_DIR, DATABASE_MI
     expect(error.message).toContain(variable);
   });
 });
+
+describe('loadConfig: PERSONAL_TOKENS_PER_USER', () => {
+  it('allows 50 live personal tokens per account by default', () => {
+    expect(loadConfig({}).personalTokensPerUser).toBe(50);
+  });
+
+  it.each([
+    ['1', 1],
+    ['10000', 10_000],
+  ])('reads PERSONAL_TOKENS_PER_USER=%s', (raw, expected) => {
+    expect(
+      loadConfig({ PERSONAL_TOKENS_PER_USER: raw }).personalTokensPerUser,
+    ).toBe(expected);
+  });
+
+  it.each(['0', '10001', 'many', '5.5'])(
+    'refuses PERSONAL_TOKENS_PER_USER=%p with a ConfigError naming it',
+    (value) => {
+      const error = configError({ PERSONAL_TOKENS_PER_USER: value });
+      expect(error.variable).toBe('PERSONAL_TOKENS_PER_USER');
+      expect(error.message).toContain('PERSONAL_TOKENS_PER_USER');
+    },
+  );
+});
