@@ -6,7 +6,7 @@ import {
 } from './config-table.js';
 
 const README = readFileSync(
-  new URL('../../README.md', import.meta.url),
+  new URL('../../../README.md', import.meta.url),
   'utf8',
 );
 
