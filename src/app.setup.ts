@@ -27,6 +27,19 @@ import { SessionStore } from './credentials/session.store.js';
 const DOCS_PATH = '/docs';
 
 /** The OpenAPI document, built from the decorators. */
+/**
+ * The controller name an operation id was first published under: the `/auth` routes all came
+ * from one AuthController before the login, OAuth2 and self-service routes got modules of
+ * their own, and clients generated from the document keep their method names.
+ */
+function publishedController(controller: string, method: string): string {
+  if (controller === 'LoginController' || controller === 'AccountController')
+    return 'AuthController';
+  if (controller === 'OAuthController' && method === 'token')
+    return 'AuthController';
+  return controller;
+}
+
 export function buildOpenApi(
   app: NestExpressApplication,
   config: AppConfig,
@@ -65,7 +78,10 @@ export function buildOpenApi(
       SWAGGER_INTROSPECTION,
     )
     .build();
-  return SwaggerModule.createDocument(app, builder);
+  return SwaggerModule.createDocument(app, builder, {
+    operationIdFactory: (controller, method) =>
+      `${publishedController(controller, method)}_${method}`,
+  });
 }
 
 /** Middleware and docs: shared by production and the e2e tests. */

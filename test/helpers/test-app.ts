@@ -58,11 +58,12 @@ export async function startApp(
   return inTurn(async () => {
     let started: TestApp | undefined;
     await jest.isolateModulesAsync(async () => {
-      const [setup, configModule, constants] = await Promise.all([
-        import('../../src/app.setup.js'),
-        import('../../src/infra/config/app-config.js'),
-        import('../../src/infra/redis/redis.constants.js'),
-      ]);
+      // One after the other: jest's ESM loader can lose a shared dependency (reflect-metadata)
+      // that two imports of one isolated registry load at once.
+      const setup = await import('../../src/app.setup.js');
+      const configModule = await import('../../src/infra/config/app-config.js');
+      const constants =
+        await import('../../src/infra/redis/redis.constants.js');
       started = await boot(
         {
           createApp: setup.createApp,
