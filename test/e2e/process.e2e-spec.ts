@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../harness/free-port.mjs';
 import { PASSWORD, uniqueName } from '../helpers/logins.js';
+import { waitUntil } from '../helpers/waiting.js';
 
 /** The production entry point, compiled and run as its own process, as `npm start` does. */
 const MAIN = 'dist/main.js';
@@ -88,21 +89,29 @@ function answerOf(req: http.ClientRequest): Promise<Answer> {
   });
 }
 
+/** Polls /health until it answers 200; fails at once if the process exits first. */
 async function waitForHealth(
   base: string,
   exited: Promise<number | null>,
 ): Promise<void> {
-  let done = false;
-  void exited.then(() => (done = true));
-  for (let i = 0; i < 100 && !done; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the service did not become healthy');
+  let exit: { code: number | null } | undefined;
+  void exited.then((code) => (exit = { code }));
+  await waitUntil(
+    async () => {
+      if (exit)
+        throw new Error(
+          `the service exited (code ${exit.code}) before it became healthy`,
+        );
+      try {
+        return (await fetch(`${base}/health`)).ok;
+      } catch {
+        return false; // not listening yet
+      }
+    },
+    'the service to become healthy',
+    10_000,
+    100,
+  );
 }
 
 /** Everything the server sends on `socket` until it closes the connection. */
