@@ -313,6 +313,7 @@ async function stream(
         };
       }),
     );
+    // Paced on purpose: a steady stream that spans the outage, not a burst.
     await sleep(gapMs);
   }
   return Promise.all(sent);
@@ -403,6 +404,7 @@ describe('a frozen master of a Redis Cluster', () => {
       const [who, user] =
         i % 2 === 0 ? ['frozen', frozen.user] : ['other', other.user];
       sent.push(read(user).then((r) => ({ who, ...r })));
+      // Paced on purpose, as the stream above: the reads span the freeze.
       await sleep(100);
     }
     const during = await Promise.all(sent);
