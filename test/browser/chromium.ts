@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sessionKeyOf } from '../helpers/redis-inspection.js';
+import { startApp, type TestApp } from '../helpers/test-app.js';
 import { fileURLToPath } from 'node:url';
 import { chromiumPath } from '../harness/programs.mjs';
 import {
@@ -59,6 +60,74 @@ export async function screenshot(
 ): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, file), ...options });
+}
+
+/** What a browser spec works with; read it inside tests and hooks, where it exists. */
+export interface BrowserTest {
+  /** The app's base URL: it listens on a port of its own for the whole file. */
+  readonly url: string;
+  readonly server: TestApp['server'];
+  /** A fresh context (no cookies, no storage) for each test, and its one page. */
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** The page's console errors and uncaught errors so far in this test. */
+  readonly errors: string[];
+}
+
+/**
+ * Registers the set-up every browser spec shares: one listening app and one Chromium for the
+ * file, a fresh context and page for each test. Call it at the top of a describe block.
+ */
+export function useBrowserTest(): BrowserTest {
+  let app: TestApp | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page | undefined;
+  let errors: string[] | undefined;
+
+  beforeAll(async () => {
+    app = await startApp({}, { listen: true });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+  beforeEach(async () => {
+    context = await newContext(browser!);
+    page = await context.newPage();
+    errors = collectErrors(page);
+  });
+  afterEach(async () => {
+    const ended = context;
+    context = page = errors = undefined;
+    await ended?.close();
+  });
+
+  function present<T>(value: T | undefined, what: string): T {
+    if (value === undefined)
+      throw new Error(
+        `${what} exists only inside a test of a useBrowserTest() block`,
+      );
+    return value;
+  }
+  return {
+    get url() {
+      return present(app, 'the app').url;
+    },
+    get server() {
+      return present(app, 'the app').server;
+    },
+    get context() {
+      return present(context, 'the browser context');
+    },
+    get page() {
+      return present(page, 'the page');
+    },
+    get errors() {
+      return present(errors, "the page's errors");
+    },
+  };
 }
 
 /** Logs in through the login page's form, as a person would; resolves once the page says so. */

@@ -1,62 +1,28 @@
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { SCOPES } from '../../src/credentials/scopes.js';
 import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import {
   browserSessionCookie,
-  collectErrors,
   cspViolations,
-  launchChromium,
-  newContext,
+  logInOnLoginPage,
   screenshot,
   sessionKeyOfCookie,
+  useBrowserTest,
 } from './chromium.js';
 import { PASSWORD, register, uniqueName } from '../helpers/logins.js';
 import { inspectRedis } from '../helpers/redis-inspection.js';
-import { startApp, TestApp } from '../helpers/test-app.js';
 
 describe('Swagger UI in a browser', () => {
-  let t: TestApp;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
-
-  beforeAll(async () => {
-    t = await startApp({}, { listen: true });
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-  beforeEach(async () => {
-    context = await newContext(browser);
-    page = await context.newPage();
-    errors = collectErrors(page);
-  });
-  afterEach(() => context.close());
-
-  async function logInOnThePage(username: string): Promise<void> {
-    await page.goto(`${t.url}/auth/login`);
-    await page.locator('#login-username').fill(username);
-    await page.locator('#login-password').fill(PASSWORD);
-    await Promise.all([
-      page.waitForURL(`${t.url}/auth/login`),
-      page.getByRole('button', { name: 'Log in', exact: true }).click(),
-    ]);
-    await page
-      .getByRole('heading', { name: `Logged in as ${username}` })
-      .waitFor();
-  }
+  const t = useBrowserTest();
 
   async function openDocs(): Promise<void> {
-    await page.goto(`${t.url}/docs`);
-    await page.locator('.swagger-ui .information-container').waitFor();
+    await t.page.goto(`${t.url}/docs`);
+    await t.page.locator('.swagger-ui .information-container').waitFor();
     await operation('admin', 'AdminController_me').waitFor();
   }
 
   function operation(tag: string, operationId: string): Locator {
-    return page.locator(`#operations-${tag}-${operationId}`);
+    return t.page.locator(`#operations-${tag}-${operationId}`);
   }
 
   /** Expands an operation, presses "Try it out" and "Execute"; resolves with the API response. */
@@ -64,7 +30,7 @@ describe('Swagger UI in a browser', () => {
     await op.locator('.opblock-summary').first().click();
     await op.getByRole('button', { name: 'Try it out' }).click();
     const [response] = await Promise.all([
-      page.waitForResponse(
+      t.page.waitForResponse(
         (r) => r.url() === `${t.url}${path}` && r.request().method() === method,
       ),
       op.getByRole('button', { name: 'Execute' }).click(),
@@ -95,7 +61,7 @@ describe('Swagger UI in a browser', () => {
 
   it('executes GET /admin/me with the session of a browser logged in on the login page', async () => {
     const { username } = await register(t.server, uniqueName('alice'));
-    await logInOnThePage(username);
+    await logInOnLoginPage(t.page, t.url, username, PASSWORD);
     await openDocs();
 
     const me = operation('admin', 'AdminController_me');
@@ -105,26 +71,26 @@ describe('Swagger UI in a browser', () => {
     expect(await shownStatus(me)).toBe('200');
     expect(await shownBody(me)).toContain(`"username": "${username}"`);
     await me.scrollIntoViewIfNeeded();
-    await screenshot(page, 'swagger-ui.png');
-    expect(cspViolations(errors)).toEqual([]);
+    await screenshot(t.page, 'swagger-ui.png');
+    expect(cspViolations(t.errors)).toEqual([]);
   });
 
   it('authorizes with the OAuth2 password flow and executes GET /admin/me with the bearer token', async () => {
     const { username } = await register(t.server);
     await openDocs();
 
-    await page
+    await t.page
       .locator('.auth-wrapper')
       .getByRole('button', { name: 'Authorize' })
       .click();
-    const dialog = page.locator('.modal-ux');
+    const dialog = t.page.locator('.modal-ux');
     const oauth2 = dialog
       .locator('.auth-container')
       .filter({ hasText: 'oauth2 (OAuth2, password)' });
     await oauth2.locator('#oauth_username').fill(username);
     await oauth2.locator('#oauth_password').fill(PASSWORD);
     const [tokenResponse] = await Promise.all([
-      page.waitForResponse(`${t.url}/auth/token`),
+      t.page.waitForResponse(`${t.url}/auth/token`),
       oauth2
         .getByRole('button', { name: 'Apply given OAuth2 credentials' })
         .click(),
@@ -137,7 +103,7 @@ describe('Swagger UI in a browser', () => {
     await oauth2.getByRole('button', { name: 'Close' }).click();
     await dialog.waitFor({ state: 'detached' });
     // The token endpoint also logs the browser in; drop that session so only the token counts.
-    await context.clearCookies();
+    await t.context.clearCookies();
 
     const me = operation('admin', 'AdminController_me');
     const response = await execute(me, 'GET', '/admin/me');
@@ -145,18 +111,18 @@ describe('Swagger UI in a browser', () => {
     expect(response.status()).toBe(200);
     expect(await shownStatus(me)).toBe('200');
     expect(await shownBody(me)).toContain(`"username": "${username}"`);
-    expect(cspViolations(errors)).toEqual([]);
+    expect(cspViolations(t.errors)).toEqual([]);
   });
 
   it('offers the four scopes in the Authorize dialog; a token with profile only reads /admin/me and not /auth/sessions', async () => {
     const { username } = await register(t.server);
     await openDocs();
 
-    await page
+    await t.page
       .locator('.auth-wrapper')
       .getByRole('button', { name: 'Authorize' })
       .click();
-    const dialog = page.locator('.modal-ux');
+    const dialog = t.page.locator('.modal-ux');
     const oauth2 = dialog
       .locator('.auth-container')
       .filter({ hasText: 'oauth2 (OAuth2, password)' });
@@ -186,7 +152,7 @@ describe('Swagger UI in a browser', () => {
     for (const other of ['logins', 'account', 'admin'])
       expect(await checkbox(other).isChecked()).toBe(false);
     const [tokenResponse] = await Promise.all([
-      page.waitForResponse(`${t.url}/auth/token`),
+      t.page.waitForResponse(`${t.url}/auth/token`),
       oauth2
         .getByRole('button', { name: 'Apply given OAuth2 credentials' })
         .click(),
@@ -202,7 +168,7 @@ describe('Swagger UI in a browser', () => {
     await oauth2.getByRole('button', { name: 'Close' }).click();
     await dialog.waitFor({ state: 'detached' });
     // The token endpoint also logs the browser in; drop that session so only the token counts.
-    await context.clearCookies();
+    await t.context.clearCookies();
 
     const me = operation('admin', 'AdminController_me');
     const meResponse = await execute(me, 'GET', '/admin/me');
@@ -223,15 +189,15 @@ describe('Swagger UI in a browser', () => {
       /error="insufficient_scope"/,
     );
     expect(await shownStatus(sessions)).toBe('403');
-    expect(cspViolations(errors)).toEqual([]);
+    expect(cspViolations(t.errors)).toEqual([]);
   });
 
   it('ends the session, its cookie and its Redis key, with POST /auth/logout', async () => {
     const redis = inspectRedis();
     try {
       const { id: userId, username } = await register(t.server);
-      await logInOnThePage(username);
-      const cookie = await browserSessionCookie(context);
+      await logInOnLoginPage(t.page, t.url, username, PASSWORD);
+      const cookie = await browserSessionCookie(t.context);
       expect(cookie).toBeDefined();
       const key = sessionKeyOfCookie(cookie!);
       // Other suites may share the database, so look at this user's logins, not at every key.
@@ -252,14 +218,14 @@ describe('Swagger UI in a browser', () => {
       expect(await shownStatus(logout)).toBe('200');
       expect(await shownBody(logout)).toContain('Logged out');
 
-      expect(await browserSessionCookie(context)).toBeUndefined();
+      expect(await browserSessionCookie(t.context)).toBeUndefined();
       expect(await redis.exists(key)).toBe(0);
       expect(await redis.exists(logins[0])).toBe(0);
-      await page.goto(`${t.url}/auth/login`);
-      await page
+      await t.page.goto(`${t.url}/auth/login`);
+      await t.page
         .getByRole('heading', { name: 'Log in', exact: true })
         .waitFor();
-      expect(cspViolations(errors)).toEqual([]);
+      expect(cspViolations(t.errors)).toEqual([]);
     } finally {
       redis.disconnect();
     }

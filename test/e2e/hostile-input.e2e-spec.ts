@@ -115,6 +115,9 @@ const WRONG_TYPES: unknown[] = [
   deepArray,
 ];
 
+/** New passwords the policy refuses: empty, too short, too long, far too long. */
+const REFUSED_PASSWORDS = ['', 'short', 'x'.repeat(129), 'x'.repeat(5_000)];
+
 /** Strings no username may be, and no password check may trip over. */
 function hostileStrings(sample: string): string[] {
   return [
@@ -136,8 +139,21 @@ function hostileStrings(sample: string): string[] {
   ];
 }
 
+/** The admin routes are attacked as the admin and as a plain user. */
+const ADMIN_AND_USER: RouteVariant[] = [{ who: 'admin' }, { who: 'user' }];
+/** Routes that take both a bearer token and the browser's session cookie. */
+const USER_BOTH_WAYS: RouteVariant[] = [
+  { who: 'user' },
+  { who: 'user', via: 'cookie' },
+];
+
 function routes(): Route[] {
   const ghost = () => uniqueName('ghost');
+  /** The new password of a password change, next to the right current password. */
+  const newPasswordField = {
+    base: () => ({ currentPassword: PASSWORD }),
+    values: [...WRONG_TYPES, ...REFUSED_PASSWORDS],
+  };
   /** RFC 7009 / 7662 requests: hostile tokens, and hostile hints next to a made-up token. */
   const tokenOperationFields = (hint: string) => ({
     token: {
@@ -169,13 +185,7 @@ function routes(): Route[] {
         // Only values the policy must refuse: an odd but valid password would rightly register.
         password: {
           base: () => ({ username: uniqueName('hostile'), password: PASSWORD }),
-          values: [
-            ...WRONG_TYPES,
-            '',
-            'short',
-            'x'.repeat(129),
-            'x'.repeat(5_000),
-          ],
+          values: [...WRONG_TYPES, ...REFUSED_PASSWORDS],
         },
         roles: {
           base: () => ({ username: uniqueName('hostile'), password: PASSWORD }),
@@ -297,23 +307,14 @@ function routes(): Route[] {
             'x'.repeat(1_025),
           ],
         },
-        newPassword: {
-          base: () => ({ currentPassword: PASSWORD }),
-          values: [
-            ...WRONG_TYPES,
-            '',
-            'short',
-            'x'.repeat(129),
-            'x'.repeat(5_000),
-          ],
-        },
+        newPassword: newPasswordField,
       },
     },
     {
       method: 'post',
       name: 'POST /auth/personal-tokens',
       path: () => '/auth/personal-tokens',
-      as: [{ who: 'user' }, { who: 'user', via: 'cookie' }],
+      as: USER_BOTH_WAYS,
       protectedRoute: true,
       mustNotSucceed: 'fields',
       fields: {
@@ -382,14 +383,14 @@ function routes(): Route[] {
       method: 'get',
       name: 'GET /auth/personal-tokens',
       path: () => '/auth/personal-tokens',
-      as: [{ who: 'user' }, { who: 'user', via: 'cookie' }],
+      as: USER_BOTH_WAYS,
       protectedRoute: true,
     },
     {
       method: 'delete',
       name: 'DELETE /auth/personal-tokens/:id',
       path: (id = randomUUID()) => `/auth/personal-tokens/${id}`,
-      as: [{ who: 'user' }, { who: 'user', via: 'cookie' }],
+      as: USER_BOTH_WAYS,
       protectedRoute: true,
       hasParam: true,
     },
@@ -404,21 +405,21 @@ function routes(): Route[] {
       method: 'get',
       name: 'GET /metrics',
       path: () => '/metrics',
-      as: [{ who: 'admin' }, { who: 'user' }],
+      as: ADMIN_AND_USER,
       protectedRoute: true,
     },
     {
       method: 'get',
       name: 'GET /admin/users',
       path: () => '/admin/users',
-      as: [{ who: 'admin' }, { who: 'user' }],
+      as: ADMIN_AND_USER,
       protectedRoute: true,
     },
     {
       method: 'patch',
       name: 'PATCH /admin/users/:id',
       path: (id = fx.victim.userId) => `/admin/users/${id}`,
-      as: [{ who: 'admin' }, { who: 'user' }],
+      as: ADMIN_AND_USER,
       protectedRoute: true,
       mustNotSucceed: 'fields',
       hasParam: true,
@@ -466,7 +467,7 @@ function routes(): Route[] {
       method: 'delete',
       name: 'DELETE /admin/users/:id/sessions',
       path: (id = fx.victim.userId) => `/admin/users/${id}/sessions`,
-      as: [{ who: 'admin' }, { who: 'user' }],
+      as: ADMIN_AND_USER,
       protectedRoute: true,
       hasParam: true,
     },
@@ -474,7 +475,7 @@ function routes(): Route[] {
       method: 'get',
       name: 'GET /admin/users/:id/personal-tokens',
       path: (id = fx.victim.userId) => `/admin/users/${id}/personal-tokens`,
-      as: [{ who: 'admin' }, { who: 'user' }],
+      as: ADMIN_AND_USER,
       protectedRoute: true,
       hasParam: true,
     },
@@ -482,7 +483,7 @@ function routes(): Route[] {
       method: 'delete',
       name: 'DELETE /admin/users/:id/personal-tokens',
       path: (id = fx.victim.userId) => `/admin/users/${id}/personal-tokens`,
-      as: [{ who: 'admin' }, { who: 'user' }],
+      as: ADMIN_AND_USER,
       protectedRoute: true,
       hasParam: true,
     },
@@ -491,7 +492,7 @@ function routes(): Route[] {
       name: 'DELETE /admin/users/:id/personal-tokens/:tokenId',
       path: (id = randomUUID()) =>
         `/admin/users/${fx.victim.userId}/personal-tokens/${id}`,
-      as: [{ who: 'admin' }, { who: 'user' }],
+      as: ADMIN_AND_USER,
       protectedRoute: true,
       hasParam: true,
     },
@@ -555,16 +556,7 @@ function routes(): Route[] {
           base: () => ({ newPassword: 'a new and long passphrase 4711' }),
           values: [...WRONG_TYPES, '', 'x'.repeat(1_025)],
         },
-        newPassword: {
-          base: () => ({ currentPassword: PASSWORD }),
-          values: [
-            ...WRONG_TYPES,
-            '',
-            'short',
-            'x'.repeat(129),
-            'x'.repeat(5_000),
-          ],
-        },
+        newPassword: newPasswordField,
       },
     },
     {
@@ -953,6 +945,7 @@ function paramAttacks(): Attack[] {
 }
 
 function cookieAttacks(): Attack[] {
+  const validCookie = (ctx: Context) => (ctx.credential ?? fx.user).cookie;
   const id = () =>
     `${(Date.now() + 3_600_000).toString(36)}.${randomBytes(32).toString('base64url')}`;
   const cookies: [string, (ctx: Context) => string][] = [
@@ -966,7 +959,7 @@ function cookieAttacks(): Attack[] {
     [
       'real session with a forged signature',
       (ctx) => {
-        const cookie = (ctx.credential ?? fx.user).cookie;
+        const cookie = validCookie(ctx);
         return `${cookie.slice(0, -1)}${cookie.endsWith('A') ? 'B' : 'A'}`;
       },
     ],
@@ -1000,36 +993,31 @@ function cookieAttacks(): Attack[] {
     ['quoted value', () => 'session="s:abc.def"'],
     ['latin-1 bytes', () => 'session=\u00e9\u00ff'],
   ];
+  /** These carry the valid cookie too, so a protected route may rightly answer them. */
   const withValid: [string, (ctx: Context) => string][] = [
     [
       'garbage before the valid session cookie',
-      (ctx) => `session=garbage; ${(ctx.credential ?? fx.user).cookie}`,
+      (ctx) => `session=garbage; ${validCookie(ctx)}`,
     ],
     [
       'valid session cookie before garbage',
-      (ctx) => `${(ctx.credential ?? fx.user).cookie}; session=garbage`,
+      (ctx) => `${validCookie(ctx)}; session=garbage`,
     ],
     [
       'valid session cookie among 400 others',
       (ctx) =>
-        `${Array.from({ length: 400 }, (_, i) => `c${i}=v${i}`).join('; ')}; ${(ctx.credential ?? fx.user).cookie}`,
+        `${Array.from({ length: 400 }, (_, i) => `c${i}=v${i}`).join('; ')}; ${validCookie(ctx)}`,
     ],
   ];
-  return [
-    ...cookies.map(([name, cookie]) => ({
+  const attack =
+    (mustNotAuthenticate: boolean) =>
+    ([name, cookie]: [string, (ctx: Context) => string]): Attack => ({
       name,
       anonymous: true,
-      mustNotAuthenticate: true,
-      apply: (req: request.Test, ctx: Context) =>
-        req.set('Cookie', cookie(ctx)),
-    })),
-    ...withValid.map(([name, cookie]) => ({
-      name,
-      anonymous: true,
-      apply: (req: request.Test, ctx: Context) =>
-        req.set('Cookie', cookie(ctx)),
-    })),
-  ];
+      mustNotAuthenticate,
+      apply: (req, ctx) => req.set('Cookie', cookie(ctx)),
+    });
+  return [...cookies.map(attack(true)), ...withValid.map(attack(false))];
 }
 
 function authorizationAttacks(): Attack[] {
@@ -1092,126 +1080,88 @@ function rawAttacks(): RawAttack[] {
         ? `Cookie: ${ctx.credential.cookie}\r\n`
         : `Authorization: Bearer ${ctx.credential.accessToken}\r\n`
       : '';
+  /** A hostile request target, with the context's credential. */
+  const target = (
+    name: string,
+    path: (ctx: Context) => string | Buffer,
+  ): RawAttack => ({
+    name,
+    bytes: (ctx) =>
+      Buffer.concat([line(ctx, path(ctx)), Buffer.from(auth(ctx)), end()]),
+  });
+  /** Hostile header lines in place of the context's credential. */
+  const headers = (
+    name: string,
+    lines: (ctx: Context) => string,
+  ): RawAttack => ({
+    name,
+    bytes: (ctx) => Buffer.concat([line(ctx), Buffer.from(lines(ctx)), end()]),
+  });
+  /** Conflicting or broken body framing: the rest of the request after the request line. */
+  const framing = (
+    name: string,
+    rest: string,
+    { withCredential }: { withCredential: boolean },
+  ): RawAttack => ({
+    name,
+    bytes: (ctx) =>
+      Buffer.concat([
+        line(ctx),
+        Buffer.from(withCredential ? auth(ctx) : ''),
+        Buffer.from(rest),
+      ]),
+  });
   return [
-    {
-      name: 'invalid UTF-8 bytes in the path',
-      bytes: (ctx) =>
-        Buffer.concat([
-          line(
-            ctx,
-            Buffer.concat([Buffer.from(ctx.route.path()), INVALID_UTF8]),
-          ),
-          Buffer.from(auth(ctx)),
-          end(),
-        ]),
-    },
-    {
-      name: 'NUL byte in the path',
-      bytes: (ctx) =>
-        Buffer.concat([
-          line(ctx, `${ctx.route.path()}\u0000x`),
-          Buffer.from(auth(ctx)),
-          end(),
-        ]),
-    },
-    {
-      name: 'NUL byte in the Cookie header',
-      bytes: (ctx) =>
-        Buffer.concat([
-          line(ctx),
-          Buffer.from('Cookie: session=a\u0000b\r\n'),
-          end(),
-        ]),
-    },
-    {
-      name: 'UTF-8 bytes in the Cookie header',
-      bytes: (ctx) =>
-        Buffer.concat([
-          line(ctx),
-          Buffer.from('Cookie: session=ключ\r\n', 'utf8'),
-          end(),
-        ]),
-    },
-    {
-      name: 'non-ASCII bearer token',
-      bytes: (ctx) =>
-        Buffer.concat([
-          line(ctx),
-          Buffer.from('Authorization: Bearer токен-ключ-ñ\r\n', 'utf8'),
-          end(),
-        ]),
-    },
-    {
-      name: 'NUL byte in the Authorization header',
-      bytes: (ctx) =>
-        Buffer.concat([
-          line(ctx),
-          Buffer.from('Authorization: Bearer a\u0000b\r\n'),
-          end(),
-        ]),
-    },
-    {
-      name: 'two Authorization headers',
-      bytes: (ctx) =>
-        Buffer.concat([
-          line(ctx),
-          Buffer.from('Authorization: Bearer garbage\r\n'),
-          Buffer.from(`Authorization: Bearer ${fx.user.accessToken}\r\n`),
-          end(),
-        ]),
-    },
-    {
-      name: 'Content-Length and Transfer-Encoding together',
-      bytes: (ctx) =>
-        Buffer.concat([
-          line(ctx),
-          Buffer.from(auth(ctx)),
-          Buffer.from(
-            'Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
-          ),
-        ]),
-    },
-    {
-      name: 'two different Content-Length headers',
-      bytes: (ctx) =>
-        Buffer.concat([
-          line(ctx),
-          Buffer.from(
-            'Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 7\r\n\r\n{}',
-          ),
-        ]),
-    },
-    {
-      name: 'chunked body with a bad chunk size',
-      bytes: (ctx) =>
-        Buffer.concat([
-          line(ctx),
-          Buffer.from(auth(ctx)),
-          Buffer.from(
-            'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
-          ),
-        ]),
-    },
-    {
-      name: 'body shorter than its Content-Length',
-      bytes: (ctx) =>
-        Buffer.concat([
-          line(ctx),
-          Buffer.from(auth(ctx)),
-          Buffer.from(
-            'Content-Type: application/json\r\nContent-Length: 10\r\n\r\n{}',
-          ),
-        ]),
-    },
-    {
-      name: 'absolute-form request target',
-      bytes: (ctx) =>
-        Buffer.concat([
-          line(ctx, `http://evil.example${ctx.route.path()}`),
-          Buffer.from(auth(ctx)),
-          end(),
-        ]),
-    },
+    target('invalid UTF-8 bytes in the path', (ctx) =>
+      Buffer.concat([Buffer.from(ctx.route.path()), INVALID_UTF8]),
+    ),
+    target('NUL byte in the path', (ctx) => `${ctx.route.path()}\u0000x`),
+    headers(
+      'NUL byte in the Cookie header',
+      () => 'Cookie: session=a\u0000b\r\n',
+    ),
+    headers(
+      'UTF-8 bytes in the Cookie header',
+      () => 'Cookie: session=ключ\r\n',
+    ),
+    headers(
+      'non-ASCII bearer token',
+      () => 'Authorization: Bearer токен-ключ-ñ\r\n',
+    ),
+    headers(
+      'NUL byte in the Authorization header',
+      () => 'Authorization: Bearer a\u0000b\r\n',
+    ),
+    headers(
+      'two Authorization headers',
+      () =>
+        'Authorization: Bearer garbage\r\n' +
+        `Authorization: Bearer ${fx.user.accessToken}\r\n`,
+    ),
+    framing(
+      'Content-Length and Transfer-Encoding together',
+      'Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      { withCredential: true },
+    ),
+    framing(
+      'two different Content-Length headers',
+      'Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 7\r\n\r\n{}',
+      { withCredential: false },
+    ),
+    framing(
+      'chunked body with a bad chunk size',
+      'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+      { withCredential: true },
+    ),
+    framing(
+      'body shorter than its Content-Length',
+      'Content-Type: application/json\r\nContent-Length: 10\r\n\r\n{}',
+      { withCredential: true },
+    ),
+    target(
+      'absolute-form request target',
+      (ctx) => `http://evil.example${ctx.route.path()}`,
+    ),
     {
       name: 'invalid UTF-8 in a form body',
       bytes: (ctx) => {

@@ -43,7 +43,8 @@ describe('session idle expiry (SESSION_IDLE_SECONDS=2)', () => {
   it('keeps an active session alive well past the idle timeout', async () => {
     const user = await registerAndLogin(t.server);
     const key = sessionKeyOf(user.cookie);
-    // Six requests spaced under the idle timeout span about twice the timeout in all.
+    // Six requests spaced under the idle timeout span about twice the timeout in all. The
+    // sleeps are the point: time has to pass between the requests.
     for (let i = 0; i < 6; i++) {
       await sleep(700);
       await request(t.server)

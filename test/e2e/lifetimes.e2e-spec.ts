@@ -132,7 +132,8 @@ describe('lifetimes', () => {
 
     it('slides the idle timeout with each request', async () => {
       const user = await registerAndLogin(t.server);
-      // Four requests a second apart span twice the idle timeout; each one renews it.
+      // Four requests a second apart span twice the idle timeout; each one renews it. The
+      // sleeps are the point: time has to pass between the requests.
       for (let i = 0; i < 4; i++) {
         await sleep(1000);
         expect(await meStatus(t.server, 'session', user)).toBe(200);

@@ -651,30 +651,75 @@ describe('personal access tokens', () => {
       expect(await listPersonalTokens(t.server, cookieOf(user))).toEqual([]);
     });
 
-    it('answers 404 for an unknown user, 400 for a malformed id, 403 for a non-admin', async () => {
-      const user = await registerAndLogin(t.server);
-      for (const [method, path] of [
-        ['get', `/admin/users/${randomUUID()}/personal-tokens`],
-        ['delete', `/admin/users/${randomUUID()}/personal-tokens`],
-        [
-          'delete',
-          `/admin/users/${randomUUID()}/personal-tokens/${randomUUID()}`,
-        ],
-      ] as const)
-        await request(t.server)[method](path).set(cookieOf(admin)).expect(404);
-      for (const [method, path] of [
-        ['get', '/admin/users/nope/personal-tokens'],
-        ['delete', `/admin/users/${user.userId}/personal-tokens/nope`],
-      ] as const)
-        await request(t.server)[method](path).set(cookieOf(admin)).expect(400);
-      await request(t.server)
-        .get(`/admin/users/${user.userId}/personal-tokens`)
-        .set(cookieOf(user))
-        .expect(403);
-      await request(t.server)
-        .delete(`/admin/users/${user.userId}/personal-tokens`)
-        .set(cookieOf(user))
-        .expect(403);
+    describe('refusals', () => {
+      let user: LoggedIn;
+      beforeAll(async () => {
+        user = await registerAndLogin(t.server);
+      });
+
+      it.each<{
+        what: string;
+        method: 'get' | 'delete';
+        path: (user: LoggedIn) => string;
+        as: 'admin' | 'user';
+        status: number;
+      }>([
+        {
+          what: "an unknown user's token list",
+          method: 'get',
+          path: () => `/admin/users/${randomUUID()}/personal-tokens`,
+          as: 'admin',
+          status: 404,
+        },
+        {
+          what: "revoking all of an unknown user's tokens",
+          method: 'delete',
+          path: () => `/admin/users/${randomUUID()}/personal-tokens`,
+          as: 'admin',
+          status: 404,
+        },
+        {
+          what: 'revoking a token of an unknown user',
+          method: 'delete',
+          path: () =>
+            `/admin/users/${randomUUID()}/personal-tokens/${randomUUID()}`,
+          as: 'admin',
+          status: 404,
+        },
+        {
+          what: 'a token list under a malformed user id',
+          method: 'get',
+          path: () => '/admin/users/nope/personal-tokens',
+          as: 'admin',
+          status: 400,
+        },
+        {
+          what: 'revoking a token by a malformed id',
+          method: 'delete',
+          path: (u) => `/admin/users/${u.userId}/personal-tokens/nope`,
+          as: 'admin',
+          status: 400,
+        },
+        {
+          what: 'a non-admin asking for a token list',
+          method: 'get',
+          path: (u) => `/admin/users/${u.userId}/personal-tokens`,
+          as: 'user',
+          status: 403,
+        },
+        {
+          what: 'a non-admin revoking all tokens',
+          method: 'delete',
+          path: (u) => `/admin/users/${u.userId}/personal-tokens`,
+          as: 'user',
+          status: 403,
+        },
+      ])('answers $status to $what', async ({ method, path, as, status }) => {
+        const agent = request(t.server);
+        await agent[method](path(user))
+          .set(cookieOf(as === 'admin' ? admin : user))
+          .expect(status);
+      });
     });
 
     it("stops a disabled account's tokens at once, on every instance", async () => {
@@ -892,24 +937,36 @@ describe('personal access tokens', () => {
       expect(await listPersonalTokens(t.server, cookieOf(user))).toEqual([]);
     });
 
-    it('answers 400 to a malformed id and 401 to a malformed bearer value', async () => {
-      for (const id of ['nope', '1', `${randomUUID()}x`, '%00'])
-        await request(t.server)
-          .delete(`/auth/personal-tokens/${id}`)
-          .set(cookieOf(user))
-          .expect(400);
-      const body = 'sbat_' + 'x'.repeat(32);
-      for (const value of [
-        'sbat_',
-        'sbat_\u00e9',
-        `${body}${personalTokenChecksum(body)}${'0'.repeat(5_000)}`,
-        `sbat_${'A'.repeat(32)}ZZZZZZ`,
-      ])
+    it.each([
+      ['a word', 'nope'],
+      ['a number', '1'],
+      ['a UUID and one character more', `${randomUUID()}x`],
+      ['an encoded NUL', '%00'],
+    ])('answers 400 to revoking a malformed id: %s', async (_, id) => {
+      await request(t.server)
+        .delete(`/auth/personal-tokens/${id}`)
+        .set(cookieOf(user))
+        .expect(400);
+    });
+
+    const tokenBody = 'sbat_' + 'x'.repeat(32);
+    it.each([
+      ['the prefix alone', 'sbat_'],
+      ['a non-ASCII character', 'sbat_\u00e9'],
+      [
+        'a checksummed token with 5000 characters more',
+        `${tokenBody}${personalTokenChecksum(tokenBody)}${'0'.repeat(5_000)}`,
+      ],
+      ['a wrong checksum', `sbat_${'A'.repeat(32)}ZZZZZZ`],
+    ])(
+      'answers 400 or 401 to a malformed bearer value: %s',
+      async (_, value) => {
         await request(t.server)
           .get('/admin/me')
           .set('Authorization', `Bearer ${value}`)
           .expect((res) => expect([400, 401]).toContain(res.status));
-    });
+      },
+    );
   });
 
   it('counts created, revoked and used tokens in /metrics', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../harness/free-port.mjs';
 import { PASSWORD, uniqueName } from '../helpers/logins.js';
+import { sleep, waitUntil } from '../helpers/waiting.js';
 
 /** The production entry point, compiled and run as its own process, as `npm start` does. */
 const MAIN = 'dist/main.js';
@@ -39,21 +40,63 @@ function run(
   return { child, output: () => output, exited };
 }
 
-/** Resolves once `text` has appeared in the process's output. */
+/**
+ * Resolves once `text` has appeared in the process's output; fails, quoting the end of the
+ * output, when it has not within `timeoutMs` or the process ends without writing it.
+ */
 function outputContains(
   app: ReturnType<typeof run>,
-  text: string,
+  text: string | RegExp,
+  timeoutMs = 10_000,
 ): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!app.output().includes(text)) return;
+  const found = () =>
+    typeof text === 'string'
+      ? app.output().includes(text)
+      : text.test(app.output());
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(timer);
       app.child.stdout!.off('data', check);
       app.child.stderr!.off('data', check);
+      app.child.off('close', closed);
+    };
+    const fail = (why: string) => {
+      stop();
+      reject(
+        new Error(
+          `${String(text)} ${why}; the output ends:\n${app.output().slice(-2000)}`,
+        ),
+      );
+    };
+    const check = () => {
+      if (!found()) return;
+      stop();
       resolve();
     };
+    const closed = () => {
+      check();
+      fail('never appeared in the output of the process, which has ended');
+    };
+    const timer = setTimeout(
+      () => fail(`did not appear in the output within ${timeoutMs} ms`),
+      timeoutMs,
+    );
     app.child.stdout!.on('data', check);
     app.child.stderr!.on('data', check);
+    app.child.once('close', closed);
     check();
+  });
+}
+
+/** Whether `port` accepts a TCP connection now (closed again at once). */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
   });
 }
 
@@ -88,21 +131,29 @@ function answerOf(req: http.ClientRequest): Promise<Answer> {
   });
 }
 
+/** Polls /health until it answers 200; fails at once if the process exits first. */
 async function waitForHealth(
   base: string,
   exited: Promise<number | null>,
 ): Promise<void> {
-  let done = false;
-  void exited.then(() => (done = true));
-  for (let i = 0; i < 100 && !done; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the service did not become healthy');
+  let exit: { code: number | null } | undefined;
+  void exited.then((code) => (exit = { code }));
+  await waitUntil(
+    async () => {
+      if (exit)
+        throw new Error(
+          `the service exited (code ${exit.code}) before it became healthy`,
+        );
+      try {
+        return (await fetch(`${base}/health`)).ok;
+      } catch {
+        return false; // not listening yet
+      }
+    },
+    'the service to become healthy',
+    10_000,
+    100,
+  );
 }
 
 /** Everything the server sends on `socket` until it closes the connection. */
@@ -168,7 +219,11 @@ describe('the production process', () => {
         method: 'POST',
         headers: { Authorization: `Bearer ${token}` },
       });
-      await new Promise((r) => setTimeout(r, 300));
+      // The last request's log line comes after its answer; every earlier line is out by then.
+      await outputContains(
+        app,
+        /"path":"\/auth\/logout".*"msg":"request completed"/,
+      );
 
       const logs = app.output();
       expect(logs).toContain('/admin/me');
@@ -211,9 +266,19 @@ describe('the production process', () => {
         `POST /auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
           `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`,
       );
-      await new Promise((r) => setTimeout(r, 200));
+      // Kept as a fixed allowance: nothing outside the server shows the moment it has read
+      // the partial request, and Expect: 100-continue (as below) would put an interim answer
+      // in front of the one this test reads.
+      await sleep(200);
       app.child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 300));
+      await outputContains(app, 'SIGTERM received');
+      // The listener closes a few steps after that line, once Nest's shutdown reaches it.
+      await waitUntil(
+        async () => !(await accepts(port)),
+        'the server to stop accepting connections after SIGTERM',
+        5_000,
+        20,
+      );
 
       // No new connections once shutdown has begun.
       await expect(fetch(`${base}/health`)).rejects.toThrow();

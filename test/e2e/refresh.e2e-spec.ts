@@ -6,6 +6,7 @@ import { sessionCookie } from '../helpers/cookies.js';
 import { PASSWORD, register } from '../helpers/logins.js';
 import { inspectRedis } from '../helpers/redis-inspection.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
+import { eventually, waitUntil } from '../helpers/waiting.js';
 
 interface Tokens {
   access_token: string;
@@ -348,27 +349,31 @@ describe('refresh-token lifetimes', () => {
   it('ends a busy login at the refresh absolute lifetime, however often it rotates', async () => {
     let { tokens } = await loggedIn(t.server);
     const started = Date.now();
-    let ended = false;
-    // Rotate well inside the idle timeout until the login's absolute end refuses it.
-    while (!ended && Date.now() - started < 10_000) {
-      const res = await refresh(t.server, tokens.refresh_token);
-      if (res.status === 200) {
-        tokens = res.body as Tokens;
-        await new Promise((r) => setTimeout(r, 500));
-      } else {
+    // Rotate every 500 ms, well inside the idle timeout, until the login's absolute end refuses it.
+    const ended = await eventually(
+      async () => {
+        const res = await refresh(t.server, tokens.refresh_token);
+        if (res.status === 200) {
+          tokens = res.body as Tokens;
+          return undefined;
+        }
         expect(res.body).toMatchObject({ error: 'invalid_grant' });
-        ended = true;
-      }
-    }
+        return true;
+      },
+      'the refresh absolute lifetime to refuse a rotation',
+      10_000,
+      500,
+    );
     expect(ended).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
   });
 
   async function waitForKeyGone(key: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while ((await redis.exists(key)) === 1) {
-      if (Date.now() > deadline) throw new Error(`${key} never expired`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntil(
+      async () => (await redis.exists(key)) === 0,
+      `${key} to expire`,
+      10_000,
+      100,
+    );
   }
 });
