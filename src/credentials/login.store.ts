@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { redisKeys } from '../infra/redis/redis-keys.js';
-import { runScript } from '../infra/redis/redis-scripts.js';
+import { defineScripts, runScript } from '../infra/redis/redis-scripts.js';
 import { REDIS } from '../infra/redis/redis.constants.js';
 import type { Role } from '../users/user.js';
 import {
@@ -74,7 +74,15 @@ export interface NewLogin {
  */
 @Injectable()
 export class LoginStore {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: Redis) {
+    defineScripts(redis, [
+      createLogin,
+      raiseLoginEpoch,
+      setLoginField,
+      takeLogin,
+      rotateRefresh,
+    ]);
+  }
 
   /** The account's login epoch now ('' before the first raise). */
   async epoch(userId: string): Promise<string> {

@@ -5,7 +5,7 @@ import type { Scope } from './scopes.js';
 import { Database } from '../infra/db/database.js';
 import { personalTokens, users } from '../infra/db/schema.js';
 import { redisKeys } from '../infra/redis/redis-keys.js';
-import { runScript } from '../infra/redis/redis-scripts.js';
+import { defineScripts, runScript } from '../infra/redis/redis-scripts.js';
 import { rewritePersonalToken } from './personal-token.scripts.js';
 import { REDIS } from '../infra/redis/redis.constants.js';
 import type { Role } from '../users/user.js';
@@ -77,7 +77,9 @@ export class PersonalTokenStore {
   constructor(
     private readonly database: Database,
     @Inject(REDIS) private readonly redis: Redis,
-  ) {}
+  ) {
+    defineScripts(redis, [rewritePersonalToken]);
+  }
 
   async insert(row: Omit<PersonalTokenRow, 'lastUsedAt'>): Promise<void> {
     await this.database.run(() =>

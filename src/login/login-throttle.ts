@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import { DomainError } from '../infra/http/domain-error.js';
 import { AppConfig } from '../infra/config/app-config.js';
 import { redisKeys } from '../infra/redis/redis-keys.js';
-import { runScript } from '../infra/redis/redis-scripts.js';
+import { defineScripts, runScript } from '../infra/redis/redis-scripts.js';
+import { isEmbeddedStore } from '../infra/redis/redis-client.factory.js';
 import { REDIS } from '../infra/redis/redis.constants.js';
 import {
   recordFailure,
@@ -38,7 +39,9 @@ export class LoginThrottle {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    defineScripts(redis, [reserveAttempt, refundAttempt, recordFailure]);
+  }
 
   /** Reserves an attempt in both buckets, or throws `too_many_attempts` with the wait. */
   async reserve(username: string, address: string): Promise<Reservation> {
@@ -68,6 +71,7 @@ export class LoginThrottle {
               [bucket],
               this.windowMs,
               BUCKET_FIELDS,
+              this.clock(),
             ),
           ),
         );
@@ -76,6 +80,11 @@ export class LoginThrottle {
         await Promise.all([this.refund(account), this.refund(client)]);
       },
     };
+  }
+
+  /** '' (Redis's own clock), except on the embedded development store. */
+  private clock(): string {
+    return isEmbeddedStore(this.redis) ? String(Date.now()) : '';
   }
 
   private get windowMs(): number {
@@ -91,6 +100,7 @@ export class LoginThrottle {
       this.windowMs,
       MAX_DELAY_MS,
       BUCKET_FIELDS,
+      this.clock(),
     );
     if (wait > 0)
       throw new DomainError(

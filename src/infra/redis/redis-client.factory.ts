@@ -61,7 +61,20 @@ async function createEmbeddedStore(): Promise<Redis> {
       { cause: err },
     );
   });
-  return new mock.default();
+  const store = new mock.default();
+  embeddedStores.add(store);
+  return store;
+}
+
+const embeddedStores = new WeakSet<object>();
+
+/**
+ * True for the embedded development store. Its Lua `TIME` is off by up to a second (its
+ * seconds and microseconds disagree), so scripts that read the clock take this process's
+ * instead: one process, one clock, as shared as a real Redis's.
+ */
+export function isEmbeddedStore(client: object): boolean {
+  return embeddedStores.has(client);
 }
 
 /**

@@ -48,24 +48,37 @@ export function registeredScripts(): readonly AnyScript[] {
 type ScriptCommand = (...keysAndArgs: Arg[]) => Promise<unknown>;
 
 /**
- * Runs a script with its keys named by `facts`. The first run on a client defines it there
- * (ioredis `defineCommand`: EVALSHA, and EVAL once on NOSCRIPT).
+ * Defines scripts on a client (ioredis `defineCommand`: EVALSHA, and EVAL once on NOSCRIPT).
+ * Each store does so for its own scripts when it is constructed, before any command is sent:
+ * an auto-pipeline made before a definition would not know the command.
  */
-export function runScript<Facts extends unknown[], Args extends unknown[], R>(
+export function defineScripts(
   client: Redis | Cluster,
-  script: RedisScript<Facts, Args, R>,
-  facts: Facts,
-  ...args: Args
-): Promise<R> {
+  scripts: readonly AnyScript[],
+): void {
   let names = defined.get(client);
   if (!names) defined.set(client, (names = new Set()));
-  if (!names.has(script.name)) {
+  for (const script of scripts) {
+    if (names.has(script.name)) continue;
     client.defineCommand(script.name, {
       lua: script.lua,
       numberOfKeys: script.numberOfKeys,
     });
     names.add(script.name);
   }
+}
+
+/** Runs a script, defined on the client by its store, with its keys named by `facts`. */
+export function runScript<Facts extends unknown[], Args extends unknown[], R>(
+  client: Redis | Cluster,
+  script: RedisScript<Facts, Args, R>,
+  facts: Facts,
+  ...args: Args
+): Promise<R> {
+  if (!defined.get(client)?.has(script.name))
+    return Promise.reject(
+      new Error(`Redis script "${script.name}" is not defined on this client`),
+    );
   const command = (client as unknown as Record<string, ScriptCommand>)[
     script.name
   ];
