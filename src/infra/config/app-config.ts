@@ -70,6 +70,8 @@ export class AppConfig {
   readonly loginMaxWaitMs!: number;
   /** argon2id cost of new hashes; weaker stored hashes are remade at their next login. */
   readonly passwordHash!: PasswordHashConfig;
+  /** The most live personal access tokens one account may hold. */
+  readonly personalTokensPerUser!: number;
   readonly adminUsername?: string;
   readonly adminPassword?: string;
   /** Prometheus metrics: off, on the main port for admins, or on a port of their own without auth. */
@@ -549,6 +551,13 @@ export function loadConfig(
     ),
     loginMaxWaitMs: integer(env, 'LOGIN_MAX_WAIT_MS', 2000, 1, 60_000),
     passwordHash: passwordHash(env),
+    personalTokensPerUser: integer(
+      env,
+      'PERSONAL_TOKENS_PER_USER',
+      50,
+      1,
+      10_000,
+    ),
     logLevel,
     logFormat,
     adminUsername,
