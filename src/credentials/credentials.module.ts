@@ -4,6 +4,7 @@ import { AccessTokenStore } from './access-token.store.js';
 import { CredentialResolver } from './credential-resolver.js';
 import { LoginStore } from './login.store.js';
 import { LoginsService } from './logins.service.js';
+import { PersonalTokenPurge } from './personal-token-purge.js';
 import { PersonalTokenStore } from './personal-token.store.js';
 import { PersonalTokensService } from './personal-tokens.service.js';
 import { RefreshTokenStore } from './refresh-token.store.js';
@@ -28,6 +29,7 @@ import { SESSION_IDLE_SECONDS, SessionStore } from './session.store.js';
     PersonalTokenStore,
     LoginsService,
     PersonalTokensService,
+    PersonalTokenPurge,
     CredentialResolver,
   ],
   exports: [

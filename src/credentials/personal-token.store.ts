@@ -1,5 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import {
+  and,
+  count,
+  desc,
+  eq,
+  gt,
+  inArray,
+  isNull,
+  lt,
+  or,
+  sql,
+} from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Scope } from './scopes.js';
 import { Database } from '../infra/db/database.js';
@@ -81,10 +92,66 @@ export class PersonalTokenStore {
     defineScripts(redis, [rewritePersonalToken]);
   }
 
-  async insert(row: Omit<PersonalTokenRow, 'lastUsedAt'>): Promise<void> {
-    await this.database.run(() =>
-      this.database.db.insert(personalTokens).values(row),
+  /**
+   * Inserts a token unless its owner already holds `limit` live ones; false when refused. One
+   * transaction that first locks the owner's row, so creates for one account (on any
+   * instance) count one after the other, each seeing the rows the one before it inserted.
+   */
+  async insert(
+    row: Omit<PersonalTokenRow, 'lastUsedAt'>,
+    limit: number,
+  ): Promise<boolean> {
+    return this.database.run(() =>
+      this.database.db.transaction(async (tx) => {
+        await tx
+          .select({ id: users.id })
+          .from(users)
+          .where(eq(users.id, row.userId))
+          .for('update');
+        const [{ live }] = await tx
+          .select({ live: count() })
+          .from(personalTokens)
+          .where(
+            and(
+              eq(personalTokens.userId, row.userId),
+              gt(personalTokens.expiresAt, sql`now()`),
+            ),
+          );
+        if (live >= limit) return false;
+        await tx.insert(personalTokens).values(row);
+        return true;
+      }),
     );
+  }
+
+  /**
+   * Deletes up to `batch` tokens that expired more than `days` days ago; how many. Rows that
+   * another instance's purge is deleting are skipped, not waited for.
+   */
+  async deleteExpired(days: number, batch: number): Promise<number> {
+    const { db } = this.database;
+    const rows = await this.database.run(() =>
+      db
+        .delete(personalTokens)
+        .where(
+          inArray(
+            personalTokens.id,
+            db
+              .select({ id: personalTokens.id })
+              .from(personalTokens)
+              .where(
+                lt(
+                  personalTokens.expiresAt,
+                  sql`now() - make_interval(days => ${days})`,
+                ),
+              )
+              .limit(batch)
+              .for('update', { skipLocked: true }),
+          ),
+        )
+        .returning({ id: personalTokens.id }),
+    );
+    return rows.length;
   }
 
   /**

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Principal } from './principal.js';
 import { SCOPE_NAMES, scopesForRoles, type Scope } from './scopes.js';
+import { AppConfig } from '../infra/config/app-config.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { hashSecret } from './secret-hash.js';
 import {
@@ -71,12 +72,14 @@ export class PersonalTokensService {
   constructor(
     private readonly store: PersonalTokenStore,
     private readonly metrics: MetricsService,
+    private readonly config: AppConfig,
   ) {}
 
   /**
    * Mints a token for the caller once the request is valid and `reauthenticate` (the password
    * check) has passed. It may carry only scopes the caller's own credential holds, so never
-   * more than the roles allow.
+   * more than the roles allow, and the account may hold at most PERSONAL_TOKENS_PER_USER live
+   * tokens.
    */
   async create(
     principal: Principal,
@@ -115,7 +118,11 @@ export class PersonalTokensService {
       createdAt: now,
       expiresAt: new Date(now.getTime() + days * DAY_MS),
     };
-    await this.store.insert(row);
+    const limit = this.config.personalTokensPerUser;
+    if (!(await this.store.insert(row, limit)))
+      throw invalid(
+        `at most ${limit} personal access tokens per account; revoke one first`,
+      );
     this.metrics.personalTokenCreated();
     return {
       id: row.id,

@@ -9,6 +9,7 @@ import {
   registerAndLogin,
   uniqueName,
 } from '../helpers/logins.js';
+import { bearer, createPersonalToken } from '../helpers/personal-tokens.js';
 import { inspectRedis } from '../helpers/redis-inspection.js';
 import { RedisProcess } from '../helpers/redis-process.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
@@ -18,6 +19,8 @@ import { waitUntil } from '../helpers/waiting.js';
  * Admin changes write the database first, then Redis. With Redis refusing writes in between
  * (CLIENT PAUSE WRITE: reads, and so bearer authentication, still pass), the change is in
  * the database only: the answer must be a 503, and the same request again must finish it.
+ * A role change with Redis not answering at all (a frozen server) is refused before the
+ * database changes.
  */
 describe('admin changes that touch the database and Redis', () => {
   const adminName = uniqueName('admin');
@@ -43,6 +46,7 @@ describe('admin changes that touch the database and Redis', () => {
     db = new DatabaseInspector();
   });
   afterAll(async () => {
+    redis?.thaw();
     await control?.client('UNPAUSE').catch(() => undefined);
     control?.disconnect();
     await t?.close();
@@ -50,6 +54,7 @@ describe('admin changes that touch the database and Redis', () => {
     await db?.close();
   });
   afterEach(async () => {
+    redis.thaw();
     await control.client('UNPAUSE');
   });
 
@@ -122,6 +127,57 @@ describe('admin changes that touch the database and Redis', () => {
       .set({ Authorization: `Bearer ${user.accessToken}` })
       .expect(200);
     expect(me.body).toMatchObject({ roles: ['user', 'admin'] });
+  });
+
+  it('a role change while Redis does not answer: a fast 503 that leaves PostgreSQL unchanged, then the repeat reaches every credential', async () => {
+    const user = await registerAndLogin(t.server);
+    const userToken = await createPersonalToken(t.server, {
+      Cookie: user.cookie,
+    });
+    // Personal tokens are checked against PostgreSQL while Redis is away: the admin's request
+    // reaches the role change itself, where a login's bearer token would stop at the guard.
+    const adminToken = await createPersonalToken(
+      t.server,
+      bearer(admin.accessToken),
+      { scopes: ['admin'], currentPassword: adminPassword },
+    );
+    const credentials = [
+      { Cookie: user.cookie },
+      bearer(user.accessToken),
+      bearer(userToken.token),
+    ];
+    const rolesSeenBy = async (auth: Record<string, string>) =>
+      (
+        (await request(t.server).get('/admin/me').set(auth).expect(200))
+          .body as { roles: string[] }
+      ).roles;
+    // Each credential is cached in Redis with the roles it had.
+    for (const auth of credentials)
+      expect(await rolesSeenBy(auth)).toEqual(['user']);
+    const grant = () =>
+      request(t.server)
+        .patch(`/admin/users/${user.userId}`)
+        .set(bearer(adminToken.token))
+        .send({ roles: ['user', 'admin'] })
+        .timeout({ response: 5_000, deadline: 8_000 });
+
+    redis.freeze();
+    const first = await grant();
+    expect(first.status).toBe(503);
+    expect(first.headers['retry-after']).toMatch(/^\d+$/);
+    expect((await db.userById(user.userId))?.roles).toEqual(['user']);
+
+    redis.thaw();
+    await waitUntil(
+      async () => (await request(t.server).get('/health')).status === 200,
+      'Redis to answer again',
+    );
+    expect((await db.userById(user.userId))?.roles).toEqual(['user']);
+    const again = await repeatUntilOk(grant);
+    expect(again.body).toMatchObject({ roles: ['user', 'admin'] });
+    expect((await db.userById(user.userId))?.roles).toEqual(['user', 'admin']);
+    for (const auth of credentials)
+      expect(await rolesSeenBy(auth)).toEqual(['user', 'admin']);
   });
 
   it('ending logins: 503 while Redis refuses writes, then the repeat ends them', async () => {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { PersonalTokenPurge } from '../../src/credentials/personal-token-purge.js';
 import { ConfigError, loadConfig } from '../../src/infra/config/app-config.js';
 import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import { DatabaseInspector } from '../helpers/database.js';
@@ -14,6 +15,11 @@ import {
   registerAndLogin,
   uniqueName,
 } from '../helpers/logins.js';
+import {
+  bearer,
+  createPersonalToken,
+  listPersonalTokens,
+} from '../helpers/personal-tokens.js';
 import { inspectRedis, sessionKeyOf } from '../helpers/redis-inspection.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
 import { waitUntil } from '../helpers/waiting.js';
@@ -202,6 +208,30 @@ describe('embedded database (DATABASE_URL empty): PGlite', () => {
       });
     } finally {
       await restarted.close();
+    }
+  });
+
+  it('caps and purges personal tokens in PGlite too', async () => {
+    const t = await startApp({
+      DATABASE_URL: '',
+      DATABASE_DIR: join(dir, 'tokens'),
+      PERSONAL_TOKENS_PER_USER: '1',
+    });
+    try {
+      const user = await registerAndLogin(t.server);
+      const auth = bearer(user.accessToken);
+      const token = await createPersonalToken(t.server, auth);
+      await request(t.server)
+        .post('/auth/personal-tokens')
+        .set(auth)
+        .send({ name: 'two', scopes: ['profile'], currentPassword: PASSWORD })
+        .expect(400);
+      expect(await t.app.get(PersonalTokenPurge).purge()).toBe(0);
+      expect(await listPersonalTokens(t.server, auth)).toEqual([
+        expect.objectContaining({ id: token.id }),
+      ]);
+    } finally {
+      await t.close();
     }
   });
 

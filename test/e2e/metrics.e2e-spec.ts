@@ -390,8 +390,13 @@ describe('metrics while Redis is down', () => {
     metricsPort = request.agent(`http://127.0.0.1:${port}`);
   });
   afterAll(async () => {
+    redis?.thaw();
     await t?.close();
     await redis?.kill();
+  });
+  afterEach(async () => {
+    redis.thaw();
+    if (!redis.running) await redis.start();
   });
 
   async function scrape(): Promise<Sample[]> {
@@ -399,6 +404,24 @@ describe('metrics while Redis is down', () => {
       (await metricsPort.get('/metrics').expect(200)).text,
     );
   }
+
+  it('reports a frozen Redis down once a command has timed out (its connection still open), then up after the thaw', async () => {
+    expect(valueOf(await scrape(), 'auth_redis_up')).toBe(1);
+    redis.freeze();
+    // The PING times out and opens the connection's breaker; the socket stays connected.
+    await request(t.server)
+      .get('/health')
+      .timeout({ response: 5_000, deadline: 8_000 })
+      .expect(503);
+    expect(t.redis.status).toBe('ready');
+    expect(valueOf(await scrape(), 'auth_redis_up')).toBe(0);
+    redis.thaw();
+    await eventually(
+      async () =>
+        valueOf(await scrape(), 'auth_redis_up') === 1 ? true : undefined,
+      'auth_redis_up 1',
+    );
+  });
 
   it('reports Redis down and counts the failed commands, then up again', async () => {
     expect(valueOf(await scrape(), 'auth_redis_up')).toBe(1);

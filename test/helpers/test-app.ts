@@ -114,3 +114,32 @@ async function boot(
     close: () => app.close(),
   };
 }
+
+/** What `instanceOf` reads of Nest's container (not public API, hence the narrow shape). */
+interface ProviderContainer {
+  container: {
+    getModules(): Map<
+      string,
+      { providers: Map<unknown, { instance: unknown }> }
+    >;
+  };
+}
+
+/**
+ * The app's own instance of the provider class `cls`, to spy on. An app with its own copy of
+ * the modules (every app but the first one open) has its own class of that name, which
+ * `app.get(cls)` does not know; it is found by name in the app's modules.
+ */
+export function instanceOf<T>(
+  t: TestApp,
+  cls: abstract new (...args: never[]) => T,
+): T {
+  const modules = (
+    t.app as unknown as ProviderContainer
+  ).container.getModules();
+  for (const module of modules.values())
+    for (const [token, wrapper] of module.providers)
+      if (typeof token === 'function' && token.name === cls.name)
+        return wrapper.instance as T;
+  throw new Error(`the app has no provider ${cls.name}`);
+}

@@ -39,7 +39,8 @@ export const users = pgTable(
 
 /**
  * Personal access tokens, by the SHA-256 of the secret (never the secret). `PersonalTokenStore`
- * (src/account) is the only reader and writer. Revoking deletes the row.
+ * (src/credentials) is the only reader and writer. Revoking deletes the row; an expired row
+ * goes 30 days after its expiry (PersonalTokenPurge).
  */
 export const personalTokens = pgTable(
   'personal_tokens',
@@ -61,6 +62,8 @@ export const personalTokens = pgTable(
     uniqueIndex('personal_tokens_token_hash_key').on(t.tokenHash),
     // A user's listing, newest first, and the lookups that invalidate a user's tokens.
     index('personal_tokens_user_id_created_at_idx').on(t.userId, t.createdAt),
+    // The purge of long-expired tokens.
+    index('personal_tokens_expires_at_idx').on(t.expiresAt),
   ],
 );
 

@@ -9,6 +9,7 @@ import {
   Registry,
 } from 'prom-client';
 import { AppConfig } from '../config/app-config.js';
+import { redisAnswers } from '../redis/redis-client.factory.js';
 import { REDIS } from '../redis/redis.constants.js';
 import { instrumentRedisCommands } from './redis-command-metrics.js';
 import { requestMetrics } from './request-metrics.middleware.js';
@@ -206,12 +207,10 @@ function createMetrics(redis: Redis): AppMetrics {
     personalTokensRevoked.inc({ reason }, 0);
   new Gauge({
     name: `${PREFIX}redis_up`,
-    help: '1 when the Redis client is connected and ready, else 0.',
+    help: '1 when the Redis client is connected, ready and answering (no circuit breaker open), else 0.',
     registers,
     collect() {
-      // The embedded in-process store (ioredis-mock) has no connection status: it is always there.
-      const status = (redis as { status?: string }).status;
-      this.set(status === undefined || status === 'ready' ? 1 : 0);
+      this.set(redisAnswers(redis) ? 1 : 0);
     },
   });
   return {

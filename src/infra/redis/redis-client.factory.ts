@@ -144,6 +144,24 @@ async function createClusterClient(nodes: RedisNode[]): Promise<Redis> {
 
 type SendCommand = Redis['sendCommand'];
 
+/** The breaker of each guarded connection (a client, or a cluster's node). */
+const breakers = new WeakMap<object, RedisBreaker>();
+
+/**
+ * Whether the client can serve commands now: connected and ready, and no breaker open (a
+ * frozen server keeps its connection "ready" while it answers nothing). A cluster needs every
+ * master it knows to answer. The embedded store has no connection: always true.
+ */
+export function redisAnswers(client: Redis): boolean {
+  const status = (client as { status?: string }).status;
+  if (status === undefined) return true;
+  if (status !== 'ready') return false;
+  const connected = client as unknown as Redis | Cluster;
+  const connections =
+    connected instanceof Cluster ? connected.nodes('master') : [connected];
+  return connections.every((connection) => !breakers.get(connection)?.open);
+}
+
 /**
  * Puts a breaker (redis-breaker.ts) in front of one connection, at the point every command
  * of it passes: `sendCommand`, which ioredis calls for single commands, for each command of
@@ -174,6 +192,7 @@ function guardConnection(connection: Redis, setting: string): void {
       onClose: () => logger.log(`Redis answers again (${setting})`),
     },
   );
+  breakers.set(connection, breaker);
   const failed = (err: unknown) => {
     if (isRedisUnavailable(err)) breaker.trip((err as Error).message);
   };

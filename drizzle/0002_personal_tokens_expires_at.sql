@@ -1,0 +1,1 @@
+CREATE INDEX "personal_tokens_expires_at_idx" ON "personal_tokens" USING btree ("expires_at");
