@@ -5,7 +5,6 @@ import {
   SwaggerModule,
   type OpenAPIObject,
 } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import {
   SWAGGER_COOKIE,
@@ -15,6 +14,7 @@ import {
 import { SCOPES } from './auth/scopes.js';
 import { ConnectionDrain } from './common/connection-drain.js';
 import { AppConfig, loadConfig } from './config/app-config.js';
+import { AppLogger } from './logging/app-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { securityHeaders } from './security/security-headers.js';
 import {
@@ -73,7 +73,7 @@ export function configureApp(
   app: NestExpressApplication,
   config: AppConfig,
 ): void {
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app.disable('x-powered-by');
   // Answers are per user and never cached (Cache-Control: no-store); an ETag would only cost a hash.
   app.set('etag', false);
@@ -119,6 +119,6 @@ export async function createApp(
     { bufferLogs: true, abortOnError: false },
   );
   configureApp(app, config);
-  for (const warning of config.warnings) app.get(Logger).warn(warning);
+  for (const warning of config.warnings) app.get(AppLogger).warn(warning);
   return app;
 }
