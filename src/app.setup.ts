@@ -69,7 +69,7 @@ export function buildOpenApi(
 }
 
 /** Middleware and docs: shared by production and the e2e tests. */
-export function configureApp(
+function configureApp(
   app: NestExpressApplication,
   config: AppConfig,
 ): void {

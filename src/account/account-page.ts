@@ -19,7 +19,7 @@ export function accountFormOf(path: string): AccountForm | undefined {
   return FORM_OF_PATH.find(([pattern]) => pattern.test(path))?.[1];
 }
 
-export interface AccountLogin {
+interface AccountLogin {
   id: string;
   device: string;
   ip: string;
@@ -28,7 +28,7 @@ export interface AccountLogin {
   current: boolean;
 }
 
-export interface AccountToken {
+interface AccountToken {
   id: string;
   name: string;
   prefix: string;
@@ -39,7 +39,7 @@ export interface AccountToken {
 }
 
 /** A token just created: the one page that ever shows its secret. */
-export interface CreatedToken {
+interface CreatedToken {
   name: string;
   token: string;
   scopes: Scope[];

@@ -258,7 +258,7 @@ return 1`,
   }),
 };
 
-export type Scripts = typeof SCRIPTS;
+type Scripts = typeof SCRIPTS;
 export type ScriptName = keyof Scripts;
 export type ScriptFacts<N extends ScriptName> = Parameters<Scripts[N]['keys']>;
 type ScriptArgs<N extends ScriptName> = Parameters<Scripts[N]['argv']>;
