@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { LoggerModule } from 'nestjs-pino';
 import { AccountModule } from './account/account.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -13,6 +12,7 @@ import { BoundedValidationPipe } from './infra/http/bounded-validation.pipe.js';
 import { ConnectionDrain } from './infra/http/connection-drain.js';
 import { DomainError } from './infra/http/domain-error.js';
 import { loggerOptions } from './infra/logging/logger-options.js';
+import { LoggingModule } from './infra/logging/logging.module.js';
 import { MetricsModule } from './infra/metrics/metrics.module.js';
 import { RedisModule } from './infra/redis/redis.module.js';
 import { LoginModule } from './login/login.module.js';
@@ -28,7 +28,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggerOptions(config)),
+        LoggingModule.forRoot(loggerOptions(config)),
         RedisModule,
         DbModule,
         MetricsModule.forRoot(config),

@@ -5,7 +5,6 @@ import {
   SwaggerModule,
   type OpenAPIObject,
 } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import {
   SWAGGER_COOKIE,
@@ -15,6 +14,7 @@ import {
 import { SCOPES } from './credentials/scopes.js';
 import { ConnectionDrain } from './infra/http/connection-drain.js';
 import { AppConfig, loadConfig } from './infra/config/app-config.js';
+import { AppLogger } from './infra/logging/app-logger.js';
 import { MetricsService } from './infra/metrics/metrics.service.js';
 import { securityHeaders } from './infra/http/security-headers.js';
 import {
@@ -85,11 +85,8 @@ export function buildOpenApi(
 }
 
 /** Middleware and docs: shared by production and the e2e tests. */
-export function configureApp(
-  app: NestExpressApplication,
-  config: AppConfig,
-): void {
-  app.useLogger(app.get(Logger));
+function configureApp(app: NestExpressApplication, config: AppConfig): void {
+  app.useLogger(app.get(AppLogger));
   app.disable('x-powered-by');
   // Answers are per user and never cached (Cache-Control: no-store); an ETag would only cost a hash.
   app.set('etag', false);
@@ -135,6 +132,6 @@ export async function createApp(
     { bufferLogs: true, abortOnError: false },
   );
   configureApp(app, config);
-  for (const warning of config.warnings) app.get(Logger).warn(warning);
+  for (const warning of config.warnings) app.get(AppLogger).warn(warning);
   return app;
 }

@@ -16,7 +16,7 @@ export interface CpuProfile {
   timeDeltas: number[];
 }
 
-export interface SelfTime {
+interface SelfTime {
   /** e.g. "getex (node_modules/ioredis/built/Redis.js:12)". */
   name: string;
   category: string;

@@ -96,7 +96,7 @@ export async function stopChild(
   return child.exited;
 }
 
-export function failureOf(child: Child, problem: string): Error {
+function failureOf(child: Child, problem: string): Error {
   return new Error(
     `${child.name} ${problem}. Its last output:\n${child.recentOutput() || '(none)'}`,
   );

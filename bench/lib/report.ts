@@ -28,7 +28,7 @@ function perRequestText(value: number): string {
 }
 
 /** "2.00 (getex 1.00, expire 1.00)", the most frequent command first. */
-export function formatCommands(count: CommandCount): string {
+function formatCommands(count: CommandCount): string {
   const breakdown = Object.entries(count.breakdown)
     .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
     .map(([command, perRequest]) => `${command} ${perRequestText(perRequest)}`)

@@ -15,9 +15,9 @@ import {
 } from './processes.js';
 
 /** Long and uncommon enough for the service's password policy. */
-export const BENCH_PASSWORD = 'bench passphrase, long enough 4711';
+const BENCH_PASSWORD = 'bench passphrase, long enough 4711';
 /** The reference app knows this one user; the service gets it registered. */
-export const BENCH_USERNAME = 'bench-user';
+const BENCH_USERNAME = 'bench-user';
 
 /** The service uses database 0, the reference app database 1 of the same Redis. */
 export const SERVICE_DATABASE = 0;
@@ -99,7 +99,7 @@ export async function startReferenceApp(redis: BenchRedis): Promise<Server> {
   return { child, base };
 }
 
-export function postJson(url: string, body: object): Promise<Response> {
+function postJson(url: string, body: object): Promise<Response> {
   return fetch(url, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },

@@ -41,7 +41,7 @@ export interface AuthOptions {
 }
 
 /** The guard's metadata; set only through `Public` and `Authenticated`. */
-export const AuthMetadata = Reflector.createDecorator<AuthOptions>();
+const AuthMetadata = Reflector.createDecorator<AuthOptions>();
 
 /** Opts a route out of the global guard. */
 export const Public = () => AuthMetadata({ public: true });

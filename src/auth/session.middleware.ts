@@ -10,7 +10,7 @@ import { SessionStore } from '../credentials/session.store.js';
 import '../credentials/session-auth.js';
 
 /** The session cookie's attributes, shared by the login that sets it and the answers that clear it. */
-export const SESSION_COOKIE = {
+const SESSION_COOKIE = {
   httpOnly: true,
   sameSite: 'lax' as const,
   path: '/',

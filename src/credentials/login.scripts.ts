@@ -109,8 +109,7 @@ export interface RotationFields {
   refreshPrefix: string;
 }
 
-export type RotationOutcome =
-  'rotated' | 'grace' | 'reuse' | 'ended' | 'unknown';
+type RotationOutcome = 'rotated' | 'grace' | 'reuse' | 'ended' | 'unknown';
 
 /**
  * Rotates a login's refresh token, atomically: when the presented token is the current one,

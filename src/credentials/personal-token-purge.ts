@@ -7,7 +7,7 @@ import {
 import { PersonalTokenStore } from './personal-token.store.js';
 
 /** Expired tokens are kept this long (an owner may still wonder where one went), then deleted. */
-export const PURGE_AFTER_DAYS = 30;
+const PURGE_AFTER_DAYS = 30;
 const PURGE_BATCH = 500;
 const FIRST_PURGE_MS = 60_000;
 const PURGE_INTERVAL_MS = 3_600_000;

@@ -7,7 +7,7 @@ import { crc32 } from 'node:zlib';
  * checksum lets the service refuse a mistyped or made-up one without a lookup. 32 base62
  * characters carry 190 random bits.
  */
-export const PERSONAL_TOKEN_PREFIX = 'sbat_';
+const PERSONAL_TOKEN_PREFIX = 'sbat_';
 const RANDOM_LENGTH = 32;
 const CHECKSUM_LENGTH = 6;
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

@@ -9,7 +9,7 @@ export interface PasswordGrant {
   scope?: Scope[];
 }
 
-export interface RefreshGrant {
+interface RefreshGrant {
   grant: 'refresh_token';
   refreshToken: string;
   scope?: Scope[];

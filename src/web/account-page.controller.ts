@@ -25,10 +25,9 @@ import { SCOPES, scopesForRoles } from '../credentials/scopes.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { AppConfig } from '../infra/config/app-config.js';
 import { clearSessionCookie } from '../auth/session.middleware.js';
-import { LOGIN_PAGE_PATH } from '../infra/http/browser.js';
+import { ACCOUNT_PAGE_PATH, LOGIN_PAGE_PATH } from '../infra/http/browser.js';
 import {
   ACCOUNT_PAGE_CSS,
-  ACCOUNT_PAGE_PATH,
   accountError,
   accountNotice,
   type AccountPageModel,

@@ -1,8 +1,6 @@
 import type { Scope } from '../credentials/scopes.js';
 import { escapeHtml, htmlDocument, noticeParagraph } from './html.js';
 
-export { ACCOUNT_PAGE_PATH } from '../infra/http/browser.js';
-
 /** The page's forms, each with its own section for errors. */
 export type AccountForm = 'logins' | 'password' | 'personal-tokens';
 
@@ -19,7 +17,7 @@ export function accountFormOf(path: string): AccountForm | undefined {
   return FORM_OF_PATH.find(([pattern]) => pattern.test(path))?.[1];
 }
 
-export interface AccountLogin {
+interface AccountLogin {
   id: string;
   device: string;
   ip: string;
@@ -28,7 +26,7 @@ export interface AccountLogin {
   current: boolean;
 }
 
-export interface AccountToken {
+interface AccountToken {
   id: string;
   name: string;
   prefix: string;
@@ -39,7 +37,7 @@ export interface AccountToken {
 }
 
 /** A token just created: the one page that ever shows its secret. */
-export interface CreatedToken {
+interface CreatedToken {
   name: string;
   token: string;
   scopes: Scope[];

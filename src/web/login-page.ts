@@ -1,7 +1,5 @@
 import { escapeHtml, htmlDocument, noticeParagraph } from './html.js';
 
-export { LOGIN_PAGE_PATH } from '../infra/http/browser.js';
-
 export interface LoginPageModel {
   username?: string;
   error?: string;

@@ -33,7 +33,7 @@ const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS
   ? DOCS_DIR
   : join(tmpdir(), 'session-bearer-auth-screenshots/');
 
-export function launchChromium(): Promise<Browser> {
+function launchChromium(): Promise<Browser> {
   return chromium.launch({
     // The global setup has checked that there is one.
     executablePath: chromiumPath()!,
@@ -42,7 +42,7 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** A fresh context (no cookies, no storage) with a stable look for screenshots. */
-export async function newContext(browser: Browser): Promise<BrowserContext> {
+async function newContext(browser: Browser): Promise<BrowserContext> {
   const context = await browser.newContext({
     viewport: { width: 1100, height: 760 },
     colorScheme: 'light',
@@ -150,7 +150,7 @@ export async function logInOnLoginPage(
 }
 
 /** Console errors and uncaught page errors, e.g. Content-Security-Policy violations. */
-export function collectErrors(page: Page): string[] {
+function collectErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(msg.text());

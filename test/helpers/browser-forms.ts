@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import request from 'supertest';
 
 /** The Accept header of a browser navigating or posting a form. */
-export const HTML_ACCEPT =
+const HTML_ACCEPT =
   'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
 /** A page as a browser loads it, with the session cookie when given. */

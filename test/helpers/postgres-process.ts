@@ -15,7 +15,7 @@ import { freePort } from '../harness/free-port.mjs';
 const run = promisify(execFile);
 
 /** Debian keeps the server binaries off PATH, one directory per major version. */
-export function postgresBinDir(): string | undefined {
+function postgresBinDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
   const versions = readdirSync(root)

@@ -24,7 +24,7 @@ import {
   type RedisNode,
 } from './env-values.js';
 
-export const LOG_LEVELS = [
+const LOG_LEVELS = [
   'fatal',
   'error',
   'warn',
@@ -35,7 +35,7 @@ export const LOG_LEVELS = [
 ] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const LOG_FORMATS = ['json', 'pretty'] as const;
+const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 const YEAR_SECONDS = 31_536_000;

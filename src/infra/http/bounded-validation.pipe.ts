@@ -6,10 +6,10 @@ import { DomainError } from './domain-error.js';
  * nested a few thousand levels deep (well under the 100 kB body limit) overflowed the stack
  * and answered 500.
  */
-export const MAX_INPUT_DEPTH = 32;
+const MAX_INPUT_DEPTH = 32;
 
 /** True when objects or arrays in `value` nest deeper than `limit`. Iterative: deep input cannot overflow it. */
-export function nestsDeeperThan(value: unknown, limit: number): boolean {
+function nestsDeeperThan(value: unknown, limit: number): boolean {
   const stack: { node: unknown; depth: number }[] = [{ node: value, depth: 0 }];
   while (stack.length > 0) {
     const { node, depth } = stack.pop()!;

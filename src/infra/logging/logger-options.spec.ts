@@ -1,20 +1,15 @@
-import { pino, type DestinationStream, type LoggerOptions } from 'pino';
 import { PassThrough } from 'node:stream';
+import { pinoHttp } from 'pino-http';
 import { loadConfig } from '../config/app-config.js';
 import { loggerOptions } from './logger-options.js';
 
-type PinoHttpParam = LoggerOptions | [LoggerOptions, DestinationStream];
-
-/** Writes one record through a logger built as nestjs-pino builds it; returns what came out. */
+/** Writes one record through a logger built as LoggingModule builds it; returns what came out. */
 function written(logFormat: 'json' | 'pretty'): string {
   const out = new PassThrough();
   const chunks: string[] = [];
   out.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
-  const param = loggerOptions(loadConfig({ LOG_FORMAT: logFormat }), out)
-    .pinoHttp as PinoHttpParam;
-  const logger = Array.isArray(param)
-    ? pino(param[0], param[1])
-    : pino(param, out);
+  const options = loggerOptions(loadConfig({ LOG_FORMAT: logFormat }), out);
+  const { logger } = pinoHttp(options.pinoHttp, options.stream);
   logger.info({ userId: 'u-1' }, 'logged in');
   return chunks.join('');
 }

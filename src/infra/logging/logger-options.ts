@@ -1,9 +1,18 @@
-import type { Params } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import type { Options } from 'pino-http';
 import pretty from 'pino-pretty';
 import type { AppConfig } from '../config/app-config.js';
 
 /** Levels at which pino-http's per-request log lines (level info) are written. */
 const REQUEST_LOG_LEVELS = new Set(['info', 'debug', 'trace']);
+
+export interface LoggingOptions {
+  /** Whether the request logger is mounted. */
+  requestLogs: boolean;
+  pinoHttp: Options;
+  /** Where records go; stdout when absent. */
+  stream?: DestinationStream;
+}
 
 /**
  * Structured request logs that never carry credentials, cookies, queries or bodies. Above
@@ -16,8 +25,8 @@ const REQUEST_LOG_LEVELS = new Set(['info', 'debug', 'trace']);
  */
 export function loggerOptions(
   config: AppConfig,
-  destination: number | NodeJS.WritableStream = 1,
-): Params {
+  destination?: DestinationStream,
+): LoggingOptions {
   const options = {
     level: config.logLevel,
     redact: {
@@ -40,18 +49,16 @@ export function loggerOptions(
     },
   };
   return {
-    forRoutes: REQUEST_LOG_LEVELS.has(config.logLevel) ? undefined : [],
-    pinoHttp:
+    requestLogs: REQUEST_LOG_LEVELS.has(config.logLevel),
+    pinoHttp: options,
+    stream:
       config.logFormat === 'pretty'
-        ? [
-            options,
-            pretty({
-              destination,
-              sync: true,
-              translateTime: 'SYS:HH:MM:ss.l',
-              ignore: 'pid,hostname',
-            }),
-          ]
-        : options,
+        ? pretty({
+            destination: destination ?? 1,
+            sync: true,
+            translateTime: 'SYS:HH:MM:ss.l',
+            ignore: 'pid,hostname',
+          })
+        : destination,
   };
 }

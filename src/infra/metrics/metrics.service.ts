@@ -17,7 +17,7 @@ import { requestMetrics } from './request-metrics.middleware.js';
 /** Namespace of this service's own metrics; the process metrics keep their standard names. */
 const PREFIX = 'auth_';
 
-export const LOGIN_OUTCOMES = [
+const LOGIN_OUTCOMES = [
   'success',
   'invalid_credentials',
   'throttled',
@@ -28,7 +28,7 @@ export const LOGIN_OUTCOMES = [
 export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number];
 
 /** Why tokens were revoked: the action that ended their login. */
-export const REVOCATION_REASONS = [
+const REVOCATION_REASONS = [
   'logout',
   'login_ended',
   'logout_all',
@@ -41,7 +41,7 @@ export const REVOCATION_REASONS = [
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
 /** Why personal access tokens were revoked. */
-export const PERSONAL_TOKEN_REVOCATION_REASONS = [
+const PERSONAL_TOKEN_REVOCATION_REASONS = [
   'owner',
   'admin',
   'account_disabled',
@@ -50,7 +50,7 @@ export const PERSONAL_TOKEN_REVOCATION_REASONS = [
 export type PersonalTokenRevocationReason =
   (typeof PERSONAL_TOKEN_REVOCATION_REASONS)[number];
 
-export const REFRESH_OUTCOMES = [
+const REFRESH_OUTCOMES = [
   'rotated',
   'grace',
   'reuse_detected',

@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Histogram } from 'prom-client';
 
 /** The route label of a request no route answered: one value, so scans of random URLs add no series. */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 const STARTED = Symbol('requestStartedAt');
 

@@ -4,7 +4,7 @@ import type { AppConfig, RedisNode } from '../config/app-config.js';
 import { RedisBreaker, RedisUnavailableError } from './redis-breaker.js';
 
 /** How long a command may wait on a live but unresponsive server before the request gets a 503. */
-export const REDIS_COMMAND_TIMEOUT_MS = 1500;
+const REDIS_COMMAND_TIMEOUT_MS = 1500;
 const CONNECT_TIMEOUT_MS = 1500;
 /** How long boot waits for the first connection attempt before starting without Redis. */
 const FIRST_ATTEMPT_MS = 5000;
