@@ -12,6 +12,12 @@ export function inspectRedis(url = process.env.REDIS_URL!): Redis {
   });
 }
 
+/** Redis's own clock in ms, as the scripts read it with `TIME`. */
+export async function redisTimeMs(redis: Redis): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
 /** What the session store names the session of this cookie. */
 export function sessionKeyOf(cookie: string): string {
   return redisKeys.session(hashSecret(sessionIdOf(cookie)));
