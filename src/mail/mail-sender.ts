@@ -4,7 +4,6 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig, type MailConfig } from '../infra/config/app-config.js';
 import { MetricsService } from '../infra/metrics/metrics.service.js';
 import { MailCipher } from './mail-cipher.js';
@@ -20,6 +19,11 @@ const SEND_TIMEOUT_MS = 60_000;
 const LEASE_MS = 5 * 60_000;
 /** How often the outbox is looked at when nothing says sooner (another instance's mail, a retry due). */
 const POLL_MS = 2_000;
+/**
+ * The shortest wait between two looks: a row still due after a cycle is one another session
+ * holds locked (another instance claiming it), which is no reason to spin.
+ */
+const MIN_WAIT_MS = 100;
 /** At shutdown, sends in flight get this long to finish; then they are cut off and their rows given back. */
 const SHUTDOWN_WAIT_MS = 5_000;
 /** Failed mails are kept this long for an operator to look at (recipient, error), then deleted. */
@@ -79,10 +83,14 @@ export class MailSender
     clearTimeout(this.timer);
     const cycle = this.cycle;
     if (cycle) {
+      let timer: NodeJS.Timeout | undefined;
       const finished = await Promise.race([
         cycle.then(() => true),
-        sleep(SHUTDOWN_WAIT_MS, false, { ref: false }),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), SHUTDOWN_WAIT_MS);
+        }),
       ]);
+      clearTimeout(timer);
       if (!finished) {
         this.shutdown.abort();
         await cycle;
@@ -158,7 +166,7 @@ export class MailSender
       }
       return nextDueSeconds === null
         ? POLL_MS
-        : Math.min(POLL_MS, Math.max(0, nextDueSeconds * 1000));
+        : Math.min(POLL_MS, Math.max(MIN_WAIT_MS, nextDueSeconds * 1000));
     } catch (err) {
       this.lastCount = undefined;
       if (!this.databaseFailing) {
