@@ -314,7 +314,7 @@ export class EnvironmentVariables {
 
   @Env({
     default: 'file:.data/mail',
-    doc: 'where mail goes: `smtp://user:password@host:587` (STARTTLS, required when there is a password and the host is not this machine), `smtps://user:password@host:465` (TLS), or, in development only, `file:DIR` (each message an `.eml` file, its links also logged; gitignored by default) or `console:` (the log). The password is never logged',
+    doc: 'where mail goes: `smtp://user:password@host:587` (STARTTLS, required when there is a login and the host is not this machine), `smtps://user:password@host:465` (TLS), or, in development only, `file:DIR` (each message an `.eml` file, its links also logged; `.data/` is gitignored) or `console:` (the log). The password is never logged',
   })
   @MailUrl()
   MAIL_URL!: MailTransportConfig;
