@@ -4,9 +4,10 @@
 // not import each other. Paths that do not exist yet match nothing.
 const RANKS = [
   ['infra'], // config, redis, db, metrics, http, logging, health: no business rules
+  ['mail'], // below the users and the credentials, so they can queue mail in their own transactions
   ['users'],
   ['credentials'],
-  ['events', 'mail'], // where STYLE.md lists them: above the credentials, below the gate
+  ['events'], // where STYLE.md lists it: above the credentials, below the gate
   ['auth'], // the request gate
   ['login'],
   ['oauth', 'account', 'ops'], // ops: /health and /metrics, routes behind the gate

@@ -16,6 +16,7 @@ import { LoggingModule } from './infra/logging/logging.module.js';
 import { MetricsModule } from './infra/metrics/metrics.module.js';
 import { RedisModule } from './infra/redis/redis.module.js';
 import { LoginModule } from './login/login.module.js';
+import { MailModule } from './mail/mail.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 import { OpsModule } from './ops/ops.module.js';
 import { DomainErrorFilter } from './web/error.filter.js';
@@ -32,6 +33,7 @@ export class AppModule {
         RedisModule,
         DbModule,
         MetricsModule.forRoot(config),
+        MailModule,
         CredentialsModule,
         AuthModule,
         LoginModule,

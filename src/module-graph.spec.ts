@@ -5,6 +5,7 @@ import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CredentialsModule } from './credentials/credentials.module.js';
 import { LoginModule } from './login/login.module.js';
+import { MailModule } from './mail/mail.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 import { OpsModule } from './ops/ops.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -21,6 +22,7 @@ const FEATURES = [
   AuthModule,
   CredentialsModule,
   UsersModule,
+  MailModule,
 ];
 
 const README = new URL('../README.md', import.meta.url);

@@ -12,6 +12,19 @@ import {
   HealthService,
   type ComponentState,
 } from '../infra/health/health.service.js';
+import { MailService } from '../mail/mail.service.js';
+
+export class MailBacklogDto {
+  @ApiProperty({
+    example: 3,
+    description:
+      'Mails waiting to be sent or retried (every instance shares the outbox)',
+  })
+  queued!: number;
+
+  @ApiProperty({ example: 42, description: 'Age of the oldest of them' })
+  oldestSeconds!: number;
+}
 
 export class HealthDto {
   @ApiProperty({ enum: ['ok', 'error'], example: 'ok' })
@@ -25,6 +38,14 @@ export class HealthDto {
 
   @ApiProperty({ enum: ['up', 'down'], description: 'Accounts' })
   database!: ComponentState;
+
+  @ApiProperty({
+    type: MailBacklogDto,
+    required: false,
+    description:
+      'Present while mail waits in the outbox (the mail server down, or slow). Mail never makes the service unhealthy: it is kept and retried',
+  })
+  mail?: MailBacklogDto;
 }
 
 const RETRY_AFTER_SECONDS = '1';
@@ -32,7 +53,10 @@ const RETRY_AFTER_SECONDS = '1';
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(private readonly stores: HealthService) {}
+  constructor(
+    private readonly stores: HealthService,
+    private readonly mail: MailService,
+  ) {}
 
   @Public()
   @Get()
@@ -52,6 +76,12 @@ export class HealthController {
     const { redis, database } = await this.stores.check();
     const ok = redis === 'up' && database === 'up';
     if (!ok) res.status(503).set('Retry-After', RETRY_AFTER_SECONDS);
-    return { status: ok ? 'ok' : 'error', redis, database };
+    const backlog = this.mail.backlog();
+    return {
+      status: ok ? 'ok' : 'error',
+      redis,
+      database,
+      ...(backlog && backlog.queued > 0 ? { mail: backlog } : {}),
+    };
   }
 }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import { DatabaseInspector } from './database.js';
 import { FILE_MARK, MADE_UP_ADDRESS_PREFIX } from './logins.js';
+import { removeMailOfThisFile } from './mail.js';
 import { keysOfUser, scanKeys, userLoginKeys } from './redis-inspection.js';
 
 /** PostgreSQL's SQLSTATE for a relation that does not exist. */
@@ -56,7 +57,8 @@ const LOOPBACK = ['127.0.0.1', '::ffff:127.0.0.1', '::1'];
 /**
  * Removes what this test file wrote to the test database: its accounts with their logins,
  * sessions, tokens and cached personal tokens, and the failed-login buckets of every name it made up (many name no
- * account), of the addresses it made up and of the loopback address. Run after each e2e file
+ * account), of the addresses it made up and of the loopback address, and the mail it left in
+ * the outbox. Run after each e2e file
  * (test/helpers/cleanup-after-file.ts), so that the database does not grow run after run.
  */
 export async function removeWhatThisFileWrote(redis: Redis): Promise<number> {
@@ -78,6 +80,7 @@ export async function removeWhatThisFileWrote(redis: Redis): Promise<number> {
   }
   for (const key of await personalTokenKeysOf(accounts)) keys.add(key);
   if (keys.size > 0) await redis.del(...keys);
+  await removeMailOfThisFile();
   return keys.size;
 }
 

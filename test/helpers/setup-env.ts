@@ -5,3 +5,5 @@ if (!process.env.REDIS_URL)
   throw new Error('REDIS_URL is not set: run the e2e tests with npm test');
 process.env.LOG_LEVEL ??= 'silent';
 process.env.LOGIN_FREE_FAILURES_PER_ADDRESS ??= '100000';
+// Mail a test does not catch goes to the (silent) log, never to .eml files in the working tree.
+process.env.MAIL_URL ??= 'console:';

@@ -102,6 +102,12 @@ describe('loadConfig', () => {
         LOG_FORMAT: 'pretty',
         ADMIN_USERNAME: 'root',
         ADMIN_PASSWORD: 'root password here',
+        MAIL_URL: 'smtps://mailer:pw@smtp.example.com',
+        MAIL_FROM: 'no-reply@example.com',
+        PUBLIC_URL: 'https://auth.example.com',
+        SERVICE_NAME: 'Example ID',
+        MAIL_RETRY_FOR_SECONDS: '3600',
+        MAIL_RETRY_BASE_MS: '1000',
       });
       expect(config).toEqual(
         expect.objectContaining({
@@ -118,6 +124,23 @@ describe('loadConfig', () => {
           logFormat: 'pretty',
           adminUsername: 'root',
           adminPassword: 'root password here',
+          mail: {
+            enabled: true,
+            transport: {
+              kind: 'smtp',
+              host: 'smtp.example.com',
+              port: 465,
+              secure: true,
+              requireTls: false,
+              user: 'mailer',
+              password: 'pw',
+            },
+            from: 'no-reply@example.com',
+            serviceName: 'Example ID',
+            linkBase: 'https://auth.example.com',
+            retryForSeconds: 3600,
+            retryBaseMs: 1000,
+          },
           warnings: [],
         }),
       );
@@ -176,6 +199,7 @@ describe('loadConfig', () => {
             DATABASE_URL: 'postgres://db.example.com/auth',
             SESSION_SECRET: SECRET,
             LOG_FORMAT: '',
+            MAIL: 'off',
           },
           terminal,
         );
@@ -277,6 +301,9 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://redis:6379/0',
       DATABASE_URL,
       SESSION_SECRET: SECRET,
+      MAIL_URL: 'smtp://mailer:pw@smtp.example.com:587',
+      MAIL_FROM: 'no-reply@example.com',
+      PUBLIC_URL: 'https://auth.example.com',
     };
 
     it('accepts a complete production configuration', () => {
@@ -312,6 +339,35 @@ describe('loadConfig', () => {
       expect(
         configError({ ...complete, SESSION_SECRET: 'short' }).variable,
       ).toBe('SESSION_SECRET');
+    });
+
+    it('requires an smtp:// or smtps:// MAIL_URL while MAIL is on: no file: or console: mail in production', () => {
+      for (const MAIL_URL of [undefined, '', 'file:.data/mail', 'console:']) {
+        const error = configError({ ...complete, MAIL_URL });
+        expect(error.variable).toBe('MAIL_URL');
+        expect(error.message).toContain('smtp://');
+        expect(error.message).toContain('MAIL=off');
+      }
+    });
+
+    it('requires MAIL_FROM and PUBLIC_URL while MAIL is on', () => {
+      expect(configError({ ...complete, MAIL_FROM: undefined }).variable).toBe(
+        'MAIL_FROM',
+      );
+      const error = configError({ ...complete, PUBLIC_URL: undefined });
+      expect(error.variable).toBe('PUBLIC_URL');
+      expect(error.message).toContain('MAIL is on');
+    });
+
+    it('needs no mail setting with MAIL=off', () => {
+      const config = loadConfig({
+        ...complete,
+        MAIL: 'off',
+        MAIL_URL: undefined,
+        MAIL_FROM: undefined,
+        PUBLIC_URL: undefined,
+      });
+      expect(config.mail).toEqual({ enabled: false });
     });
 
     it('treats other NODE_ENV values as development', () => {
@@ -390,6 +446,7 @@ describe('loadConfig: REDIS_CLUSTER_NODES', () => {
       SESSION_SECRET: SECRET,
       DATABASE_URL,
       REDIS_CLUSTER_NODES: 'redis-1:7000,redis-2:7000',
+      MAIL: 'off',
     });
     expect(config.production).toBe(true);
     expect(config.redisClusterNodes).toHaveLength(2);
@@ -447,6 +504,7 @@ describe('loadConfig: REDIS_SENTINELS and REDIS_SENTINEL_NAME', () => {
       ...sentinels,
       DATABASE_URL,
       NODE_ENV: 'production',
+      MAIL: 'off',
     });
     expect(config.production).toBe(true);
     expect(config.redisSentinels?.nodes).toHaveLength(3);
@@ -749,4 +807,147 @@ describe('loadConfig: PERSONAL_TOKENS_PER_USER', () => {
       expect(error.message).toContain('PERSONAL_TOKENS_PER_USER');
     },
   );
+});
+
+describe('loadConfig: MAIL, MAIL_URL, MAIL_FROM, SERVICE_NAME, MAIL_RETRY_*', () => {
+  it('writes mail as .eml files under .data/mail by default in development, links from localhost', () => {
+    expect(loadConfig({ PORT: '8080' }).mail).toEqual({
+      enabled: true,
+      transport: { kind: 'file', dir: '.data/mail' },
+      from: 'no-reply@localhost',
+      serviceName: 'Auth',
+      linkBase: 'http://localhost:8080',
+      retryForSeconds: 86_400,
+      retryBaseMs: 30_000,
+    });
+  });
+
+  it('makes links from PUBLIC_URL when it is set', () => {
+    const mail = loadConfig({ PUBLIC_URL: 'https://id.example.com/' }).mail;
+    expect(mail.enabled && mail.linkBase).toBe('https://id.example.com');
+  });
+
+  it.each([
+    ['console:', { kind: 'console' }],
+    [
+      'file:/var/spool/auth-mail',
+      { kind: 'file', dir: '/var/spool/auth-mail' },
+    ],
+    [
+      'smtp://mail.example.com',
+      {
+        kind: 'smtp',
+        host: 'mail.example.com',
+        port: 587,
+        secure: false,
+        requireTls: false,
+      },
+    ],
+    [
+      'smtp://user%40example.com:p%40ss%3Aword@mail.example.com:2525',
+      {
+        kind: 'smtp',
+        host: 'mail.example.com',
+        port: 2525,
+        secure: false,
+        requireTls: true,
+        user: 'user@example.com',
+        password: 'p@ss:word',
+      },
+    ],
+    [
+      'smtp://user:pw@127.0.0.1:1025',
+      {
+        kind: 'smtp',
+        host: '127.0.0.1',
+        port: 1025,
+        secure: false,
+        requireTls: false,
+        user: 'user',
+        password: 'pw',
+      },
+    ],
+    [
+      'smtps://user:pw@[::1]',
+      {
+        kind: 'smtp',
+        host: '::1',
+        port: 465,
+        secure: true,
+        requireTls: false,
+        user: 'user',
+        password: 'pw',
+      },
+    ],
+  ])('reads MAIL_URL=%s', (value, transport) => {
+    const mail = loadConfig({ MAIL_URL: value }).mail;
+    expect(mail.enabled && mail.transport).toEqual(transport);
+  });
+
+  it.each([
+    ['http://mail.example.com', 'smtp://'],
+    ['mailto:someone@example.com', 'smtp://'],
+    ['not a url', 'is not a URL'],
+    ['smtp://', 'names no host'],
+    ['smtp://mail.example.com/path', 'only smtp(s)://'],
+    ['smtp://mail.example.com?secure=false', 'only smtp(s)://'],
+    ['smtp://:pw@mail.example.com', 'no user'],
+    ['smtp://u:%E0%A4%A@mail.example.com', 'badly escaped'],
+    ['file:', 'directory'],
+    ['console:x', 'smtp://'],
+  ])('refuses MAIL_URL=%s, naming it', (value, problem) => {
+    const error = configError({ MAIL_URL: value });
+    expect(error.variable).toBe('MAIL_URL');
+    expect(error.message).toContain(problem);
+  });
+
+  it('never puts the password of a refused MAIL_URL in the message', () => {
+    for (const value of [
+      'smtp://user:hunter2-secret@mail.example.com/path',
+      'ftp://user:hunter2-secret@mail.example.com',
+      'smtp://user:hunter2-secret@mail.example.com:99999',
+    ]) {
+      const error = configError({ MAIL_URL: value });
+      expect(error.variable).toBe('MAIL_URL');
+      expect(error.message).not.toContain('hunter2');
+    }
+  });
+
+  it('turns mail off with MAIL=off, and refuses a MAIL_URL then', () => {
+    expect(loadConfig({ MAIL: 'off' }).mail).toEqual({ enabled: false });
+    const error = configError({ MAIL: 'off', MAIL_URL: 'console:' });
+    expect(error.variable).toBe('MAIL_URL');
+    expect(error.message).toContain('MAIL is off');
+  });
+
+  it.each([
+    ['MAIL', 'maybe'],
+    ['MAIL_FROM', 'not an address'],
+    ['MAIL_FROM', 'a@b.c\r\nBcc: x@y.z'],
+    ['MAIL_FROM', 'Name <a@b.c>'],
+    ['SERVICE_NAME', 'Auth\r\nBcc: x@y.z'],
+    ['SERVICE_NAME', 'x'.repeat(65)],
+    ['MAIL_RETRY_FOR_SECONDS', '0'],
+    ['MAIL_RETRY_FOR_SECONDS', '1d'],
+    ['MAIL_RETRY_BASE_MS', '9'],
+  ])('refuses %s=%p, naming it', (variable, value) => {
+    const error = configError({ [variable]: value });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(variable);
+  });
+
+  it('reads MAIL_FROM, SERVICE_NAME and the retry settings', () => {
+    const mail = loadConfig({
+      MAIL_FROM: ' accounts@example.com ',
+      SERVICE_NAME: ' Example ID ',
+      MAIL_RETRY_FOR_SECONDS: '5',
+      MAIL_RETRY_BASE_MS: '100',
+    }).mail;
+    expect(mail).toMatchObject({
+      from: 'accounts@example.com',
+      serviceName: 'Example ID',
+      retryForSeconds: 5,
+      retryBaseMs: 100,
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IntrospectionClient, RedisNode } from './env-values.js';
+import type { MailTransportConfig } from './mail-url.js';
 import {
   validateEnvironment,
   type LogFormat,
@@ -10,6 +11,7 @@ import {
 export { ConfigError } from './config-error.js';
 export type { IntrospectionClient, RedisNode } from './env-values.js';
 export type { LogFormat, LogLevel } from './environment.schema.js';
+export type { MailTransportConfig } from './mail-url.js';
 
 /** The whole runtime configuration, parsed once at boot. Nothing else reads `process.env`. */
 export class AppConfig {
@@ -63,6 +65,8 @@ export class AppConfig {
   readonly adminPassword?: string;
   /** Prometheus metrics: off, on the main port for admins, or on a port of their own without auth. */
   readonly metrics!: MetricsConfig;
+  /** Outgoing mail: off (MAIL=off: every mail feature off), or how and from whom it is sent. */
+  readonly mail!: MailConfig;
   /** Boot-time notes for the log: insecure development defaults in use. */
   readonly warnings!: string[];
 
@@ -87,6 +91,22 @@ export interface PasswordHashConfig {
 export type MetricsConfig =
   { enabled: false } | { enabled: true; port?: number };
 
+export type MailConfig =
+  | { enabled: false }
+  | {
+      enabled: true;
+      transport: MailTransportConfig;
+      /** The sender's bare address; `serviceName` is its display name. */
+      from: string;
+      serviceName: string;
+      /** Origin every link in a mail starts with (PUBLIC_URL; in development `http://localhost:PORT`). */
+      linkBase: string;
+      /** A mail still undelivered this long after it was queued is marked failed. */
+      retryForSeconds: number;
+      /** The first retry waits this long, each further one twice as long (at most an hour). */
+      retryBaseMs: number;
+    };
+
 /**
  * `stdoutIsTerminal` picks the default log format; it is a parameter so that tests do not
  * depend on where jest's output goes.
@@ -107,7 +127,7 @@ export function loadConfig(
   if (sessionSecrets.length === 0) {
     sessionSecrets = [randomBytes(32).toString('base64url')];
     warnings.push(
-      'SESSION_SECRET is not set: using a random secret, so sessions end when the process restarts.',
+      'SESSION_SECRET is not set: using a random secret, so sessions end when the process restarts and mail still queued then cannot be sent.',
     );
   }
   if (!vars.DATABASE_URL)
@@ -168,6 +188,17 @@ export function loadConfig(
       : vars.METRICS_PORT === undefined
         ? { enabled: true }
         : { enabled: true, port: vars.METRICS_PORT },
+    mail: vars.MAIL
+      ? {
+          enabled: true,
+          transport: vars.MAIL_URL,
+          from: vars.MAIL_FROM ?? 'no-reply@localhost',
+          serviceName: vars.SERVICE_NAME,
+          linkBase: vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`,
+          retryForSeconds: vars.MAIL_RETRY_FOR_SECONDS,
+          retryBaseMs: vars.MAIL_RETRY_BASE_MS,
+        }
+      : { enabled: false },
     warnings,
   });
 }

@@ -20,6 +20,8 @@ import {
   type ValidationArguments,
   type ValidationOptions,
 } from 'class-validator';
+import { mailAddressProblem } from './mail-address.js';
+import { parseMailUrl } from './mail-url.js';
 
 /** One `host:port` of REDIS_CLUSTER_NODES or REDIS_SENTINELS. */
 export interface RedisNode {
@@ -255,6 +257,50 @@ export function ClientList(): PropertyDecorator {
     ),
     ArrayUnique((client: IntrospectionClient) => client.id, {
       message: 'lists a client id twice',
+    }),
+  );
+}
+
+/** MAIL_URL: smtp(s)://, file:DIR or console:, read into a transport; no message shows the value. */
+export function MailUrl(): PropertyDecorator {
+  const problem = (value: unknown) => {
+    const parsed = parseMailUrl(text(value) ?? '');
+    return 'problem' in parsed ? parsed.problem : undefined;
+  };
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) => {
+      const raw = text(value);
+      if (raw === undefined) return value;
+      const parsed = parseMailUrl(raw);
+      return 'transport' in parsed ? parsed.transport : raw;
+    }),
+    ValidateBy({
+      name: 'mailUrl',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' && value !== null,
+        defaultMessage: (args?: ValidationArguments) =>
+          problem(args?.value) ?? 'is not a mail URL',
+      },
+    }),
+  );
+}
+
+/** One bare mail address, trimmed. */
+export function MailAddress(): PropertyDecorator {
+  return applyDecorators(
+    Transform(
+      ({ value }: { value: unknown }) => text(value)?.trim() || undefined,
+    ),
+    ValidateBy({
+      name: 'mailAddress',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' && mailAddressProblem(value) === undefined,
+        defaultMessage: (args?: ValidationArguments) =>
+          mailAddressProblem(text(args?.value) ?? '') ??
+          'is not a mail address',
+      },
     }),
   );
 }

@@ -13,6 +13,8 @@ import {
   ClientList,
   CommaList,
   HostPortList,
+  MailAddress,
+  MailUrl,
   OffOrHops,
   OnOff,
   Origin,
@@ -23,6 +25,7 @@ import {
   type IntrospectionClient,
   type RedisNode,
 } from './env-values.js';
+import type { MailTransportConfig } from './mail-url.js';
 
 const LOG_LEVELS = [
   'fatal',
@@ -69,7 +72,7 @@ export class EnvironmentVariables {
   PORT!: number;
 
   @Env({
-    doc: '`production` makes `SESSION_SECRET`, `DATABASE_URL` and a Redis setting (`REDIS_URL`, `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS`) required',
+    doc: '`production` makes `SESSION_SECRET`, `DATABASE_URL` and a Redis setting (`REDIS_URL`, `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS`) required, and, unless `MAIL=off`, an `smtp://` or `smtps://` `MAIL_URL`, `MAIL_FROM` and `PUBLIC_URL`',
   })
   @IsString()
   NODE_ENV?: string;
@@ -196,7 +199,7 @@ export class EnvironmentVariables {
 
   @Env({
     note: "the request's origin",
-    doc: "the service's public origin, e.g. `https://auth.example.com`: the OAuth2 `issuer` and the endpoints in the discovery document",
+    doc: "the service's public origin, e.g. `https://auth.example.com`: the OAuth2 `issuer`, the endpoints in the discovery document, and every link in mail (never the request's `Host`; in development without it, `http://localhost:PORT`)",
   })
   @Origin('https://auth.example.com')
   PUBLIC_URL?: string;
@@ -301,6 +304,52 @@ export class EnvironmentVariables {
   })
   @WholeNumber(1, 65_535)
   METRICS_PORT?: number;
+
+  @Env({
+    default: 'on',
+    doc: '`off` turns every mail feature off (their routes answer 404) and needs no other `MAIL_` setting',
+  })
+  @OnOff()
+  MAIL!: boolean;
+
+  @Env({
+    default: 'file:.data/mail',
+    doc: 'where mail goes: `smtp://user:password@host:587` (STARTTLS, required when there is a login and the host is not this machine), `smtps://user:password@host:465` (TLS), or, in development only, `file:DIR` (each message an `.eml` file, its links also logged; `.data/` is gitignored) or `console:` (the log). The password is never logged',
+  })
+  @MailUrl()
+  MAIL_URL!: MailTransportConfig;
+
+  @Env({
+    note: '`no-reply@localhost`',
+    doc: "the sender's address, e.g. `no-reply@auth.example.com`; the display name is `SERVICE_NAME`. Required in production while `MAIL` is on",
+  })
+  @MailAddress()
+  MAIL_FROM?: string;
+
+  @Env({
+    default: 'Auth',
+    doc: "the service's name, in the subject of every mail and as the sender's display name",
+  })
+  @Trimmed()
+  @Matches(/^[^\p{Cc}]{1,64}$/u, {
+    message: 'must be 1-64 characters, none of them a control character',
+  })
+  SERVICE_NAME!: string;
+
+  @Env({
+    default: '86400',
+    note: '24 hours',
+    doc: 'a mail that cannot be delivered is retried, with exponential backoff, for this long after it was queued, then marked failed',
+  })
+  @WholeNumber(1, 604_800)
+  MAIL_RETRY_FOR_SECONDS!: number;
+
+  @Env({
+    default: '30000',
+    doc: 'wait before the first retry; each further one waits twice as long as the one before, at most an hour',
+  })
+  @WholeNumber(10, 3_600_000)
+  MAIL_RETRY_BASE_MS!: number;
 }
 
 export type RawEnvironment = Readonly<Record<string, string | undefined>>;
@@ -364,6 +413,22 @@ function crossFieldProblem(
       'is set while METRICS is off',
     ],
     [vars.METRICS_PORT === vars.PORT, 'METRICS_PORT', 'must differ from PORT'],
+    [!vars.MAIL && raw.MAIL_URL, 'MAIL_URL', 'is set while MAIL is off'],
+    [
+      production && vars.MAIL && vars.MAIL_URL.kind !== 'smtp',
+      'MAIL_URL',
+      'must be an smtp:// or smtps:// URL when NODE_ENV=production (or set MAIL=off)',
+    ],
+    [
+      production && vars.MAIL && !vars.MAIL_FROM,
+      'MAIL_FROM',
+      'is required when NODE_ENV=production and MAIL is on',
+    ],
+    [
+      production && vars.MAIL && !vars.PUBLIC_URL,
+      'PUBLIC_URL',
+      'is required when NODE_ENV=production and MAIL is on: links in mail are made from it',
+    ],
   ];
   const broken = rules.find(([isBroken]) => isBroken);
   return broken && [broken[1], broken[2]];

@@ -8,6 +8,8 @@ import {
 import { schema } from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A transaction of `Db`, as `db.transaction(async (tx) => …)` hands it to its callback. */
+export type DbTransaction = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /** Connect, statement and whole-query bound, like Redis's command timeout: an outage is a fast 503. */
 export const DATABASE_TIMEOUT_MS = 1500;
@@ -25,6 +27,8 @@ export interface DatabaseDriver {
   /** Which backend: `postgres` over a pg Pool, or the embedded `pglite`. */
   readonly kind: 'postgres' | 'pglite';
   readonly db: Db;
+  /** The same connections, its statements not counted: for work no request waits for. */
+  readonly background: Db;
   /** Applies the committed migrations, serialised between instances. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -104,6 +108,14 @@ export class Database {
 
   get db(): Db {
     return this.driver.db;
+  }
+
+  /**
+   * `db` for work that runs on a timer, not for a request (the mail sender): its statements
+   * are left out of `queryCount`, which tells what requests cost.
+   */
+  get background(): Db {
+    return this.driver.background;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
-import { sql } from 'drizzle-orm';
+import { isNotNull, isNull, sql } from 'drizzle-orm';
 import {
   boolean,
   index,
+  integer,
   pgTable,
   text,
   timestamp,
@@ -67,4 +68,37 @@ export const personalTokens = pgTable(
   ],
 );
 
-export const schema = { users, personalTokens };
+/**
+ * The outbox: mail waiting to be sent, written in the transaction of whatever it tells about.
+ * `MailOutboxStore` (src/mail) is the only reader and writer. A row holds no message in clear:
+ * `payload` is the subject and both parts, encrypted with a key derived from SESSION_SECRET
+ * (so a dump of the table holds no working link). A sent mail's row is deleted; a failed
+ * one keeps its recipient and last error, without its payload, for a week.
+ */
+export const mailOutbox = pgTable(
+  'mail_outbox',
+  {
+    id: uuid('id').primaryKey(),
+    recipient: text('recipient').notNull(),
+    /** AES-256-GCM: base64url of IV, tag and ciphertext; null once the mail has failed. */
+    payload: text('payload'),
+    /** Which secret's key encrypted the payload (a hash of the key, never the key). */
+    keyId: text('key_id').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: timestamptz('created_at').defaultNow(),
+    /** When it may be claimed: its next try, or the end of the lease of the instance sending it. */
+    nextAttemptAt: timestamptz('next_attempt_at').defaultNow(),
+    failedAt: timestamp('failed_at', { withTimezone: true, mode: 'date' }),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    // The claim: due rows first; failed ones never.
+    index('mail_outbox_due_idx').on(t.nextAttemptAt).where(isNull(t.failedAt)),
+    // The purge of failed rows.
+    index('mail_outbox_failed_at_idx')
+      .on(t.failedAt)
+      .where(isNotNull(t.failedAt)),
+  ],
+);
+
+export const schema = { users, personalTokens, mailOutbox };

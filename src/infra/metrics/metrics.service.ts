@@ -84,6 +84,10 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
+/** The outbox as the mail sender last counted it; undefined before its first count. */
+export type MailBacklogReader = () =>
+  { queued: number; oldestSeconds: number } | undefined;
+
 interface AppMetrics {
   registry: Registry;
   requestDuration: Histogram<'method' | 'route' | 'status'>;
@@ -96,6 +100,10 @@ interface AppMetrics {
   personalTokensUsed: Counter;
   redisCommandDuration: Histogram<'command'>;
   redisCommandErrors: Counter<'command'>;
+  mailSent: Counter;
+  mailRetried: Counter;
+  mailFailed: Counter;
+  mailBacklog: { read?: MailBacklogReader };
 }
 
 /**
@@ -160,6 +168,23 @@ export class MetricsService implements OnModuleInit {
     this.metrics?.personalTokensUsed.inc();
   }
 
+  mailSent(): void {
+    this.metrics?.mailSent.inc();
+  }
+
+  mailRetried(): void {
+    this.metrics?.mailRetried.inc();
+  }
+
+  mailFailed(): void {
+    this.metrics?.mailFailed.inc();
+  }
+
+  /** Where the queue gauges read the outbox's backlog from (the mail sender's last count). */
+  readMailBacklogFrom(read: MailBacklogReader): void {
+    if (this.metrics) this.metrics.mailBacklog.read = read;
+  }
+
   /** The exposition text: process metrics, then this app's. */
   async scrape(): Promise<string> {
     if (!this.metrics) throw new Error('metrics are off');
@@ -205,6 +230,23 @@ function createMetrics(redis: Redis): AppMetrics {
   for (const reason of REVOCATION_REASONS) tokensRevoked.inc({ reason }, 0);
   for (const reason of PERSONAL_TOKEN_REVOCATION_REASONS)
     personalTokensRevoked.inc({ reason }, 0);
+  const mailBacklog: { read?: MailBacklogReader } = {};
+  new Gauge({
+    name: `${PREFIX}mail_queue_depth`,
+    help: 'Mails in the outbox (shared by every instance) waiting to be sent or retried, as this instance last counted them.',
+    registers,
+    collect() {
+      this.set(mailBacklog.read?.()?.queued ?? 0);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}mail_oldest_queued_seconds`,
+    help: 'Age of the oldest mail waiting in the outbox, as this instance last counted; 0 when none waits.',
+    registers,
+    collect() {
+      this.set(mailBacklog.read?.()?.oldestSeconds ?? 0);
+    },
+  });
   new Gauge({
     name: `${PREFIX}redis_up`,
     help: '1 when the Redis client is connected, ready and answering (no circuit breaker open), else 0.',
@@ -254,5 +296,21 @@ function createMetrics(redis: Redis): AppMetrics {
       labelNames: ['command'],
       registers,
     }),
+    mailSent: new Counter({
+      name: `${PREFIX}mail_sent_total`,
+      help: 'Mails this instance handed to the mail server (or wrote, with a file: or console: MAIL_URL).',
+      registers,
+    }),
+    mailRetried: new Counter({
+      name: `${PREFIX}mail_retried_total`,
+      help: 'Attempts to send a mail that failed and will be retried (mail server down or refusing for now).',
+      registers,
+    }),
+    mailFailed: new Counter({
+      name: `${PREFIX}mail_failed_total`,
+      help: 'Mails given up on: refused for good, or still undelivered at the end of MAIL_RETRY_FOR_SECONDS.',
+      registers,
+    }),
+    mailBacklog,
   };
 }
