@@ -26,6 +26,7 @@ import {
 } from '../auth/authenticated.decorator.js';
 import type { Principal } from '../credentials/principal.js';
 import { ErrorBody } from '../infra/http/error-body.dto.js';
+import { clientOf } from '../infra/http/client.js';
 import {
   CreatedPersonalTokenDto,
   CreatePersonalTokenDto,
@@ -62,7 +63,7 @@ export class PersonalTokensController {
     @Body() dto: CreatePersonalTokenDto,
     @Req() req: Request,
   ) {
-    return this.account.createPersonalToken(principal, dto, req.ip ?? '');
+    return this.account.createPersonalToken(principal, dto, clientOf(req).ip);
   }
 
   @Get()

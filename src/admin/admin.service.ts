@@ -8,7 +8,7 @@ import type { Principal } from '../credentials/principal.js';
 import { MetricsService } from '../infra/metrics/metrics.service.js';
 import { PublicUser, Role, toPublicUser } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
-import { decodeUserCursor, encodeUserCursor } from './user-cursor.js';
+import { decodeCursor, encodeCursor } from '../infra/http/keyset-cursor.js';
 
 @Injectable()
 export class AdminService {
@@ -41,13 +41,14 @@ export class AdminService {
   }): Promise<{ items: PublicUser[]; nextCursor: string | null }> {
     const page = await this.users.list({
       limit: query.limit,
-      after:
-        query.after === undefined ? undefined : decodeUserCursor(query.after),
+      after: query.after === undefined ? undefined : userPosition(query.after),
       usernamePrefix: query.q,
     });
     return {
       items: page.items.map(toPublicUser),
-      nextCursor: page.next ? encodeUserCursor(page.next) : null,
+      nextCursor: page.next
+        ? encodeCursor({ at: page.next.createdAt, id: page.next.id })
+        : null,
     };
   }
 
@@ -104,4 +105,9 @@ export class AdminService {
     await this.users.getById(id);
     return this.personalTokens.list(id);
   }
+}
+
+function userPosition(cursor: string): { createdAt: string; id: string } {
+  const { at, id } = decodeCursor(cursor);
+  return { createdAt: at, id };
 }

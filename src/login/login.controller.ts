@@ -19,6 +19,7 @@ import {
 import type { Principal } from '../credentials/principal.js';
 import { LOGIN_PAGE_PATH, prefersHtml } from '../infra/http/browser.js';
 import { ErrorBody } from '../infra/http/error-body.dto.js';
+import { clientOf } from '../infra/http/client.js';
 import { FORM_AND_JSON, MessageDto } from '../infra/http/http-bodies.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
@@ -93,7 +94,7 @@ export class LoginController {
       principal,
       dto.currentPassword,
       dto.newPassword,
-      req.ip ?? '',
+      clientOf(req).ip,
     );
     return { message: 'Password changed' };
   }

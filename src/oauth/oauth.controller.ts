@@ -36,6 +36,7 @@ import { AppConfig } from '../infra/config/app-config.js';
 import { LOGIN_PAGE_PATH, prefersHtml } from '../infra/http/browser.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { ErrorBody, OAuthErrorBody } from '../infra/http/error-body.dto.js';
+import { clientOf } from '../infra/http/client.js';
 import { FORM_AND_JSON } from '../infra/http/http-bodies.js';
 import { loginSessionOf } from '../login/login-session.js';
 import { LoginService } from '../login/login.service.js';
@@ -176,7 +177,7 @@ export class OAuthController {
     // A browser form keeps the session cookie only: a refresh token would go nowhere.
     const token = await this.login.login(
       grant,
-      { userAgent: req.get('user-agent') ?? '', ip: req.ip ?? '' },
+      clientOf(req),
       loginSessionOf(req),
       { refreshToken: !html },
     );

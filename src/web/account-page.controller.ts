@@ -33,7 +33,8 @@ import {
   type AccountPageModel,
   renderAccountPage,
 } from './account-page.js';
-import { describeDevice } from './device.js';
+import { clientOf, plainAddress } from '../infra/http/client.js';
+import { describeDevice } from '../infra/http/device.js';
 import { FormOnceStore } from './form-once.store.js';
 import { PersonalTokenFormDto } from './dto/personal-token-form.dto.js';
 import { PERSONAL_TOKEN_DAYS } from '../credentials/personal-tokens.service.js';
@@ -111,7 +112,7 @@ export class AccountPageController {
       principal,
       dto.currentPassword,
       dto.newPassword,
-      req.ip ?? '',
+      clientOf(req).ip,
     );
     res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=password_changed`);
   }
@@ -140,7 +141,7 @@ export class AccountPageController {
         expiresInDays: dto.expiresInDays,
         currentPassword: dto.currentPassword,
       },
-      req.ip ?? '',
+      clientOf(req).ip,
     );
     sendPage(res, await this.render(principal, { createdToken: created }));
   }
@@ -176,7 +177,7 @@ export class AccountPageController {
       logins: logins.map((login) => ({
         id: login.id,
         device: describeDevice(login.userAgent),
-        ip: login.ip,
+        ip: plainAddress(login.ip),
         createdAt: login.createdAt,
         lastSeenAt: login.lastSeenAt,
         current: login.current,
