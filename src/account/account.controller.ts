@@ -5,10 +5,12 @@ import {
   HttpCode,
   Param,
   Post,
+  Query,
   Req,
   Res,
 } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -29,6 +31,10 @@ import { ErrorBody } from '../infra/http/error-body.dto.js';
 import { MessageDto } from '../infra/http/http-bodies.js';
 import { AccountService } from './account.service.js';
 import { LoginDto } from './dto/login.dto.js';
+import {
+  ListEventsQuery,
+  SecurityEventPageDto,
+} from './dto/security-event.dto.js';
 
 /** The caller's own logins: this one (logout), one of them, or all. */
 @ApiTags('auth')
@@ -60,6 +66,25 @@ export class AccountController {
     this.endBrowserSession(req, res);
     if (prefersHtml(req)) return res.redirect(303, LOGIN_PAGE_PATH);
     return { message: 'Logged out' };
+  }
+
+  @Get('events')
+  @Authenticated({ scope: 'logins' })
+  @ApiOperation({
+    summary: "The caller's security events, newest first, a page at a time",
+    description:
+      'Logins, failed and throttled attempts, logouts, password and personal-token changes, and what administrators did to the account. Keyset paging: follow `nextCursor` with `after` until it is null.',
+  })
+  @ApiOkResponse({ type: SecurityEventPageDto })
+  @ApiBadRequestResponse({
+    description: 'Bad limit or cursor',
+    type: ErrorBody,
+  })
+  async events(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListEventsQuery,
+  ) {
+    return this.auth.listEvents(principal, query);
   }
 
   @Get('sessions')

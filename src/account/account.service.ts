@@ -9,7 +9,14 @@ import {
 import type { LoginRecord, Principal } from '../credentials/principal.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { MetricsService } from '../infra/metrics/metrics.service.js';
+import { SecurityEventStore } from '../events/security-event.store.js';
 import { LoginService } from '../login/login.service.js';
+import type { SecurityEventDto } from './dto/security-event.dto.js';
+import {
+  ownEventView,
+  readEventPage,
+  type EventPage,
+} from './security-event-page.js';
 
 /** Self-service: the caller's own logins and personal tokens. */
 @Injectable()
@@ -19,7 +26,21 @@ export class AccountService {
     private readonly personalTokens: PersonalTokensService,
     private readonly login: LoginService,
     private readonly metrics: MetricsService,
+    private readonly events: SecurityEventStore,
   ) {}
+
+  /** The caller's own security events, newest first, a page at a time. */
+  async listEvents(
+    principal: Principal,
+    page: { limit: number; after?: string },
+  ): Promise<EventPage<SecurityEventDto>> {
+    const events = await readEventPage(
+      (filter) => this.events.list(filter),
+      { userId: principal.userId },
+      page,
+    );
+    return { ...events, items: events.items.map(ownEventView) };
+  }
 
   /** Ends the caller's login: its session and every token issued with it. */
   async logout(principal: Principal): Promise<void> {

@@ -25,6 +25,10 @@ import {
   Authenticated,
   CurrentPrincipal,
 } from '../auth/authenticated.decorator.js';
+import {
+  AdminSecurityEventPageDto,
+  ListAdminEventsQuery,
+} from '../account/dto/security-event.dto.js';
 import { UserDto } from './dto/user.dto.js';
 import type { Principal } from '../credentials/principal.js';
 import { ErrorBody } from '../infra/http/error-body.dto.js';
@@ -63,6 +67,23 @@ export class AdminController {
   })
   async users(@Query() query: ListUsersQuery) {
     return this.admin.list(query);
+  }
+
+  @Get('events')
+  @Authenticated({ scope: 'admin', roles: ['admin'] })
+  @ApiOperation({
+    summary: "Any account's security events, newest first, filtered",
+    description:
+      'Keyset paging: follow `nextCursor` with `after` (and the same filters) until it is null.',
+  })
+  @ApiOkResponse({ type: AdminSecurityEventPageDto })
+  @ApiBadRequestResponse({
+    description:
+      'A filter, limit or cursor it does not know: the message names the field',
+    type: ErrorBody,
+  })
+  async events(@Query() query: ListAdminEventsQuery) {
+    return this.admin.listEvents(query);
   }
 
   @Patch('users/:id')

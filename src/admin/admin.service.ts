@@ -17,7 +17,30 @@ export class AdminService {
     private readonly logins: LoginsService,
     private readonly metrics: MetricsService,
     private readonly personalTokens: PersonalTokensService,
+    private readonly events: SecurityEventStore,
   ) {}
+
+  /** Any account's security events, newest first, narrowed by the filters given. */
+  async listEvents(query: {
+    limit: number;
+    after?: string;
+    user?: string;
+    type?: SecurityEventType;
+    since?: string;
+    until?: string;
+  }): Promise<EventPage<AdminSecurityEventDto>> {
+    const events = await readEventPage(
+      (filter) => this.events.list(filter),
+      {
+        userId: query.user?.toLowerCase(),
+        type: query.type,
+        since: query.since === undefined ? undefined : new Date(query.since),
+        until: query.until === undefined ? undefined : new Date(query.until),
+      },
+      query,
+    );
+    return { ...events, items: events.items.map(adminEventView) };
+  }
 
   /**
    * The caller's account, from the credential's own snapshot (kept current by role changes),
