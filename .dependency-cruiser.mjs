@@ -4,9 +4,12 @@
 // not import each other. Paths that do not exist yet match nothing.
 const RANKS = [
   ['infra'], // config, redis, db, metrics, http, logging, health: no business rules
+  // Below the accounts and credentials, so their stores write an event inside their own
+  // PostgreSQL transaction (STYLE.md placed it above the credentials).
+  ['events'],
   ['users'],
   ['credentials'],
-  ['events', 'mail'], // where STYLE.md lists them: above the credentials, below the gate
+  ['mail'], // where STYLE.md lists it: above the credentials, below the gate
   ['auth'], // the request gate
   ['login'],
   ['oauth', 'account', 'ops'], // ops: /health and /metrics, routes behind the gate

@@ -4,6 +4,7 @@ import { AccountModule } from './account/account.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CredentialsModule } from './credentials/credentials.module.js';
+import { EventsModule } from './events/events.module.js';
 import { LoginModule } from './login/login.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 import { OpsModule } from './ops/ops.module.js';
@@ -21,6 +22,7 @@ const FEATURES = [
   AuthModule,
   CredentialsModule,
   UsersModule,
+  EventsModule,
 ];
 
 const README = new URL('../README.md', import.meta.url);

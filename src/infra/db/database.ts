@@ -8,6 +8,8 @@ import {
 import { schema } from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A transaction opened by `db.transaction`: what a store writing inside another's transaction is given. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /** Connect, statement and whole-query bound, like Redis's command timeout: an outage is a fast 503. */
 export const DATABASE_TIMEOUT_MS = 1500;
