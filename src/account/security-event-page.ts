@@ -1,7 +1,5 @@
-import type {
-  SecurityEvent,
-  SecurityEventFilter,
-} from '../events/security-event.store.js';
+import type { SecurityEvent } from '../events/security-event.js';
+import type { SecurityEventFilter } from '../events/security-event.store.js';
 import { plainAddress } from '../infra/http/client.js';
 import { describeDevice } from '../infra/http/device.js';
 import { decodeCursor, encodeCursor } from '../infra/http/keyset-cursor.js';

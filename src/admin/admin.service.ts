@@ -9,6 +9,14 @@ import { MetricsService } from '../infra/metrics/metrics.service.js';
 import { PublicUser, Role, toPublicUser } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
 import { decodeCursor, encodeCursor } from '../infra/http/keyset-cursor.js';
+import type { AdminSecurityEventDto } from '../account/dto/security-event.dto.js';
+import {
+  adminEventView,
+  readEventPage,
+  type EventPage,
+} from '../account/security-event-page.js';
+import type { SecurityEventType } from '../events/security-event-types.js';
+import { SecurityEventStore } from '../events/security-event.store.js';
 
 @Injectable()
 export class AdminService {
