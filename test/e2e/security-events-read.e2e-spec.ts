@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { DatabaseInspector } from '../helpers/database.js';
 import {
@@ -10,7 +13,9 @@ import {
   type Credentials,
   type LoggedIn,
 } from '../helpers/logins.js';
-import { startApp, type TestApp } from '../helpers/test-app.js';
+import { newSecurityEvent } from '../../src/events/security-event.js';
+import { SecurityEventStore } from '../../src/events/security-event.store.js';
+import { instanceOf, startApp, type TestApp } from '../helpers/test-app.js';
 
 interface ListedEvent {
   id: string;
@@ -339,4 +344,49 @@ describe('security events: reading them', () => {
       );
     },
   );
+});
+
+describe('security events: reading them from the embedded PGlite', () => {
+  let dir: string;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'events-read-'));
+    t = await startApp({ DATABASE_URL: '', DATABASE_DIR: join(dir, 'pglite') });
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('pages the owner’s events newest first there too', async () => {
+    const user = await registerAndLogin(t.server);
+    const from = Date.parse('2021-01-01T00:00:00.000Z');
+    const seeded = Array.from({ length: 5 }, (_, i) =>
+      newSecurityEvent(
+        {
+          type: 'login.succeeded',
+          userId: user.userId,
+          client: { ip: '::ffff:198.51.100.4', userAgent: 'curl/8.5.0' },
+        },
+        new Date(from + i * 1000),
+      ),
+    );
+    await instanceOf(t, SecurityEventStore).insertBatch(seeded);
+    const seen: string[] = [];
+    let after = '';
+    for (;;) {
+      const res = await request(t.server)
+        .get(`/auth/events?limit=2${after}`)
+        .set(authAs('bearer', user))
+        .expect(200);
+      const page = res.body as EventPage;
+      seen.push(...page.items.map((e) => e.id));
+      if (page.nextCursor === null) break;
+      after = `&after=${page.nextCursor}`;
+    }
+    const oldestFirst = seeded.map((e) => e.id);
+    // Whatever the app recorded itself is newer than the seeded events, so it comes first.
+    expect(seen.slice(-5)).toEqual(oldestFirst.reverse());
+  });
 });
