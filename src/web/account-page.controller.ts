@@ -35,9 +35,13 @@ import {
 } from './account-page.js';
 import { clientOf, plainAddress } from '../infra/http/client.js';
 import { describeDevice } from '../infra/http/device.js';
+import { describeActivity } from './activity.js';
 import { FormOnceStore } from './form-once.store.js';
 import { PersonalTokenFormDto } from './dto/personal-token-form.dto.js';
 import { PERSONAL_TOKEN_DAYS } from '../credentials/personal-tokens.service.js';
+
+/** How many of the latest events the page shows. */
+const RECENT_ACTIVITY = 20;
 
 const EXPIRY_CHOICES = [7, 30, 90, 180, 365] as const;
 
@@ -168,10 +172,12 @@ export class AccountPageController {
     principal: Principal,
     extra: Pick<AccountPageModel, 'notice' | 'error' | 'createdToken'>,
   ): Promise<string> {
-    const [logins, tokens] = await Promise.all([
+    const [logins, tokens, events] = await Promise.all([
       this.account.listLogins(principal),
       this.account.listPersonalTokens(principal),
+      this.account.listEvents(principal, { limit: RECENT_ACTIVITY }),
     ]);
+    const live = new Set(logins.map((login) => login.id));
     return renderAccountPage({
       username: principal.username,
       logins: logins.map((login) => ({
@@ -183,6 +189,14 @@ export class AccountPageController {
         current: login.current,
       })),
       tokens,
+      activity: events.items.map((event) => ({
+        at: event.at,
+        text: describeActivity(event),
+        liveLoginId:
+          event.loginId !== null && live.has(event.loginId)
+            ? event.loginId
+            : null,
+      })),
       grantableScopes: scopesForRoles(principal.roles).map((name) => ({
         name,
         description: SCOPES[name],

@@ -742,3 +742,35 @@ describe('account page', () => {
     });
   });
 });
+
+describe('account page behind a proxy', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp({ TRUST_PROXY: '1' });
+  });
+  afterAll(() => t.close());
+
+  it('shows and lists an IPv4 client of a dual-stack socket as people write it, not IPv4-mapped', async () => {
+    const user = await registerAndLogin(t.server);
+    const res = await request(t.server)
+      .post('/auth/token')
+      .set('X-Forwarded-For', '::ffff:203.0.113.9')
+      .set('User-Agent', FIREFOX)
+      .type('form')
+      .send({
+        grant_type: 'password',
+        username: user.username,
+        password: PASSWORD,
+      })
+      .expect(200);
+    const token = (res.body as { access_token: string }).access_token;
+    const listed = await listLogins(t.server, 'bearer', {
+      cookie: '',
+      accessToken: token,
+    });
+    expect(listed.find((l) => l.current)?.ip).toBe('203.0.113.9');
+    const page = await getPage(t.server, '/account', user.cookie).expect(200);
+    expect(page.text).toContain('<td>203.0.113.9</td>');
+    expect(page.text).not.toContain('::ffff:');
+  });
+});
