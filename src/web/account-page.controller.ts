@@ -25,6 +25,7 @@ import { SCOPES, scopesForRoles } from '../credentials/scopes.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { AppConfig } from '../infra/config/app-config.js';
 import { clearSessionCookie } from '../auth/session.middleware.js';
+import { clientOf } from '../auth/client.decorator.js';
 import { ACCOUNT_PAGE_PATH, LOGIN_PAGE_PATH } from '../infra/http/browser.js';
 import {
   ACCOUNT_PAGE_CSS,
@@ -85,7 +86,7 @@ export class AccountPageController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.account.endLogin(principal, id);
+    await this.account.endLogin(principal, id, clientOf(req));
     if (id === principal.loginId) return this.loggedOut(req, res);
     res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=login_ended`);
   }
@@ -96,7 +97,7 @@ export class AccountPageController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.account.endAllLogins(principal);
+    await this.account.endAllLogins(principal, clientOf(req));
     this.loggedOut(req, res);
   }
 
@@ -111,7 +112,7 @@ export class AccountPageController {
       principal,
       dto.currentPassword,
       dto.newPassword,
-      req.ip ?? '',
+      clientOf(req),
     );
     res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=password_changed`);
   }
@@ -140,7 +141,7 @@ export class AccountPageController {
         expiresInDays: dto.expiresInDays,
         currentPassword: dto.currentPassword,
       },
-      req.ip ?? '',
+      clientOf(req),
     );
     sendPage(res, await this.render(principal, { createdToken: created }));
   }
@@ -149,9 +150,10 @@ export class AccountPageController {
   async revokeToken(
     @CurrentPrincipal() principal: Principal,
     @Param('id', TOKEN_ID) id: string,
+    @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.account.revokePersonalToken(principal, id);
+    await this.account.revokePersonalToken(principal, id, clientOf(req));
     res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=token_revoked`);
   }
 
