@@ -5,7 +5,6 @@ import { AdminModule } from './admin/admin.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CredentialsModule } from './credentials/credentials.module.js';
-import { EventsModule } from './events/events.module.js';
 import { AppConfig } from './infra/config/app-config.js';
 import { ConfigModule } from './infra/config/config.module.js';
 import { DbModule } from './infra/db/db.module.js';
@@ -33,7 +32,6 @@ export class AppModule {
         RedisModule,
         DbModule,
         MetricsModule.forRoot(config),
-        EventsModule,
         CredentialsModule,
         AuthModule,
         LoginModule,

@@ -23,8 +23,9 @@ import {
   Authenticated,
   CurrentPrincipal,
 } from '../auth/authenticated.decorator.js';
+import { Client } from '../auth/client.decorator.js';
 import { clearSessionCookie } from '../auth/session.middleware.js';
-import type { Principal } from '../credentials/principal.js';
+import type { ClientInfo, Principal } from '../credentials/principal.js';
 import { AppConfig } from '../infra/config/app-config.js';
 import { LOGIN_PAGE_PATH, prefersHtml } from '../infra/http/browser.js';
 import { ErrorBody } from '../infra/http/error-body.dto.js';
@@ -59,10 +60,11 @@ export class AccountController {
   })
   async logout(
     @CurrentPrincipal() principal: Principal,
+    @Client() client: ClientInfo,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    await this.auth.logout(principal);
+    await this.auth.logout(principal, client);
     this.endBrowserSession(req, res);
     if (prefersHtml(req)) return res.redirect(303, LOGIN_PAGE_PATH);
     return { message: 'Logged out' };
@@ -109,10 +111,11 @@ export class AccountController {
   async endSession(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
+    @Client() client: ClientInfo,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    await this.auth.endLogin(principal, id);
+    await this.auth.endLogin(principal, id, client);
     if (id === principal.loginId) this.endBrowserSession(req, res);
   }
 
@@ -123,10 +126,11 @@ export class AccountController {
   @ApiOkResponse({ type: MessageDto })
   async logoutAll(
     @CurrentPrincipal() principal: Principal,
+    @Client() client: ClientInfo,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    await this.auth.endAllLogins(principal);
+    await this.auth.endAllLogins(principal, client);
     this.endBrowserSession(req, res);
     return { message: 'Logged out everywhere' };
   }

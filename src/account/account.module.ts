@@ -8,7 +8,7 @@ import { PersonalTokensController } from './personal-tokens.controller.js';
 
 /** Self-service JSON routes: the caller's logins and personal access tokens. */
 @Module({
-  imports: [CredentialsModule, EventsModule, LoginModule],
+  imports: [CredentialsModule, LoginModule, EventsModule],
   controllers: [AccountController, PersonalTokensController],
   providers: [AccountService],
   exports: [AccountService],

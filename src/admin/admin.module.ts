@@ -7,7 +7,7 @@ import { AdminService } from './admin.service.js';
 import { AdminSeeder } from './admin.seeder.js';
 
 @Module({
-  imports: [CredentialsModule, EventsModule, UsersModule],
+  imports: [CredentialsModule, UsersModule, EventsModule],
   controllers: [AdminController],
   providers: [AdminService, AdminSeeder],
 })

@@ -1,7 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { and, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import {
+  and,
+  desc,
+  eq,
+  gte,
+  inArray,
+  lt,
+  sql,
+  type SQL,
+  type SQLWrapper,
+} from 'drizzle-orm';
 import { Database, type Tx } from '../infra/db/database.js';
-import { securityEvents } from '../infra/db/schema.js';
+import { securityEvents, users } from '../infra/db/schema.js';
 import type { SecurityEvent, SecurityEventRow } from './security-event.js';
 import type { SecurityEventType } from './security-event-types.js';
 
@@ -56,6 +66,31 @@ export class SecurityEventStore {
   }
 
   /**
+   * Runs `change` (an INSERT, UPDATE or DELETE … RETURNING) and writes `events` only if it
+   * returned a row, in one statement: atomic as a transaction, at the cost of the change alone.
+   * True when the change returned a row.
+   */
+  async insertAfter(
+    change: SQLWrapper,
+    events: readonly SecurityEventRow[],
+  ): Promise<boolean> {
+    const values = sql.join(
+      events.map(
+        (e) =>
+          sql`(${e.id}::uuid, ${e.occurredAt.toISOString()}::timestamptz, ${e.type}, ${e.userId}::uuid, ${e.actorId}::uuid, ${e.ip}, ${e.userAgent}, ${e.loginId}, ${JSON.stringify(e.details)}::jsonb, ${e.count}::integer)`,
+      ),
+      sql`, `,
+    );
+    const result: unknown = await this.database.run(() =>
+      this.database.db.execute(
+        sql`with changed as (${change.getSQL()}) insert into ${securityEvents} (id, occurred_at, type, user_id, actor_id, ip, user_agent, login_id, details, count) select * from (values ${values}) as event where exists (select 1 from changed) returning id`,
+      ),
+    );
+    // Both drivers answer `execute` with `{ rows }`; the shared type does not say so.
+    return (result as { rows: unknown[] }).rows.length > 0;
+  }
+
+  /**
    * Writes a batch outside any request: plain rows once (a row already there by its id is
    * left alone), coalesced rows added to the row of their key. At most two statements. The
    * rows given must have distinct coalesce keys (PostgreSQL refuses to update a row twice
@@ -84,6 +119,22 @@ export class SecurityEventStore {
             },
           }),
       );
+  }
+
+  /**
+   * The accounts of these lower-cased usernames, in one query: lower-cased name to id. Names
+   * of no account are absent (what was typed for them is never stored). Reads `users` only,
+   * as the personal-token store does.
+   */
+  async accountIds(names: readonly string[]): Promise<Map<string, string>> {
+    if (names.length === 0) return new Map();
+    const rows = await this.database.run(() =>
+      this.database.db
+        .select({ id: users.id, name: sql<string>`lower(${users.username})` })
+        .from(users)
+        .where(inArray(sql`lower(${users.username})`, [...names])),
+    );
+    return new Map(rows.map((row) => [row.name, row.id]));
   }
 
   /**

@@ -30,6 +30,16 @@ export interface EventClient {
   userAgent?: string;
 }
 
+/**
+ * Who did it and from where: what an action passes down for the events it records. `actorId`
+ * only when not the account itself (an admin); `loginId` only for a login of the account.
+ */
+export interface EventContext {
+  actorId?: string;
+  client?: EventClient;
+  loginId?: string;
+}
+
 /** What a caller says about an event; the id and time are made by `newSecurityEvent`. */
 export interface SecurityEventInput {
   type: SecurityEventType;
@@ -58,7 +68,9 @@ export function newSecurityEvent(
     occurredAt: now,
     type: input.type,
     userId: input.userId ?? null,
-    actorId: input.actorId ?? null,
+    // An account acting on itself is no actor of its own event.
+    actorId:
+      input.actorId && input.actorId !== input.userId ? input.actorId : null,
     ip: input.client?.ip ? input.client.ip.slice(0, IP_MAX) : null,
     userAgent: input.client?.userAgent
       ? input.client.userAgent.slice(0, USER_AGENT_MAX)

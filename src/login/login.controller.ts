@@ -16,10 +16,10 @@ import {
   CurrentPrincipal,
   Public,
 } from '../auth/authenticated.decorator.js';
-import type { Principal } from '../credentials/principal.js';
+import { Client } from '../auth/client.decorator.js';
+import type { ClientInfo, Principal } from '../credentials/principal.js';
 import { LOGIN_PAGE_PATH, prefersHtml } from '../infra/http/browser.js';
 import { ErrorBody } from '../infra/http/error-body.dto.js';
-import { clientOf } from '../infra/http/client.js';
 import { FORM_AND_JSON, MessageDto } from '../infra/http/http-bodies.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
@@ -56,10 +56,11 @@ export class LoginController {
   })
   async register(
     @Body() dto: RegisterDto,
+    @Client() client: ClientInfo,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const user = await this.auth.register(dto.username, dto.password);
+    const user = await this.auth.register(dto.username, dto.password, client);
     if (prefersHtml(req)) {
       res.redirect(
         303,
@@ -88,13 +89,13 @@ export class LoginController {
   async changePassword(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: ChangePasswordDto,
-    @Req() req: Request,
+    @Client() client: ClientInfo,
   ) {
     await this.auth.changePassword(
       principal,
       dto.currentPassword,
       dto.newPassword,
-      clientOf(req).ip,
+      client,
     );
     return { message: 'Password changed' };
   }

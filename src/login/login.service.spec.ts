@@ -10,6 +10,7 @@ import { newSessionId } from '../credentials/session-id.js';
 import { SessionStore } from '../credentials/session.store.js';
 import type { User } from '../users/user.js';
 import type { UsersService } from '../users/users.service.js';
+import type { SecurityEvents } from '../events/security-events.js';
 import { LoginService } from './login.service.js';
 import { LoginThrottle } from './login-throttle.js';
 import { AccessTokenStore } from '../credentials/access-token.store.js';
@@ -76,6 +77,11 @@ describe('LoginService.login', () => {
       new LoginThrottle(redis, config),
       new MetricsService(config, redis),
       config,
+      // What LoginService records is the e2e tests' business (test/e2e/security-events).
+      {
+        record: () => undefined,
+        throttled: () => undefined,
+      } as unknown as SecurityEvents,
     );
   });
   afterEach(() => redis.disconnect());

@@ -90,7 +90,7 @@ export class AccountPageController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.account.endLogin(principal, id);
+    await this.account.endLogin(principal, id, clientOf(req));
     if (id === principal.loginId) return this.loggedOut(req, res);
     res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=login_ended`);
   }
@@ -101,7 +101,7 @@ export class AccountPageController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.account.endAllLogins(principal);
+    await this.account.endAllLogins(principal, clientOf(req));
     this.loggedOut(req, res);
   }
 
@@ -116,7 +116,7 @@ export class AccountPageController {
       principal,
       dto.currentPassword,
       dto.newPassword,
-      clientOf(req).ip,
+      clientOf(req),
     );
     res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=password_changed`);
   }
@@ -145,7 +145,7 @@ export class AccountPageController {
         expiresInDays: dto.expiresInDays,
         currentPassword: dto.currentPassword,
       },
-      clientOf(req).ip,
+      clientOf(req),
     );
     sendPage(res, await this.render(principal, { createdToken: created }));
   }
@@ -154,9 +154,10 @@ export class AccountPageController {
   async revokeToken(
     @CurrentPrincipal() principal: Principal,
     @Param('id', TOKEN_ID) id: string,
+    @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.account.revokePersonalToken(principal, id);
+    await this.account.revokePersonalToken(principal, id, clientOf(req));
     res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=token_revoked`);
   }
 

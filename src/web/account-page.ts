@@ -27,7 +27,7 @@ interface AccountLogin {
 }
 
 /** One line of "Recent activity": when, what in plain words, and the login it belongs to. */
-export interface AccountActivity {
+interface AccountActivity {
   at: string;
   text: string;
   /** A live login's public id: the line links to that login's row. */

@@ -63,6 +63,8 @@ export class AppConfig {
   readonly adminPassword?: string;
   /** Prometheus metrics: off, on the main port for admins, or on a port of their own without auth. */
   readonly metrics!: MetricsConfig;
+  /** The security-event record: on or off, the bound of its in-memory buffer, how long rows are kept. */
+  readonly securityEvents!: SecurityEventsConfig;
   /** Boot-time notes for the log: insecure development defaults in use. */
   readonly warnings!: string[];
 
@@ -82,6 +84,13 @@ export type DatabaseConfig = (
 export interface PasswordHashConfig {
   memoryKib: number;
   iterations: number;
+}
+
+export interface SecurityEventsConfig {
+  enabled: boolean;
+  /** Events held while PostgreSQL cannot take them; past it new ones are dropped. */
+  buffer: number;
+  retentionDays: number;
 }
 
 export type MetricsConfig =
@@ -168,6 +177,11 @@ export function loadConfig(
       : vars.METRICS_PORT === undefined
         ? { enabled: true }
         : { enabled: true, port: vars.METRICS_PORT },
+    securityEvents: {
+      enabled: vars.SECURITY_EVENTS,
+      buffer: vars.SECURITY_EVENTS_BUFFER,
+      retentionDays: vars.SECURITY_EVENTS_RETENTION_DAYS,
+    },
     warnings,
   });
 }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DrizzleQueryError, type Logger as DrizzleLogger } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import {
@@ -15,11 +16,19 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export const DATABASE_TIMEOUT_MS = 1500;
 const MIGRATION_RETRY_MS = 2000;
 
-/** Counts the statements the app sends, for /metrics-free checks such as "no query per request". */
+/** Set while background work (batched writes, retention) runs: its statements are no request's. */
+const backgroundWork = new AsyncLocalStorage<true>();
+
+/**
+ * Counts the statements requests send, for /metrics-free checks such as "no query per
+ * request"; statements of background work are counted apart.
+ */
 class QueryCounter implements DrizzleLogger {
   count = 0;
+  background = 0;
   logQuery(): void {
-    this.count++;
+    if (backgroundWork.getStore()) this.background++;
+    else this.count++;
   }
 }
 
@@ -65,9 +74,23 @@ export class Database {
     return this.driver.kind;
   }
 
-  /** Statements sent since boot (migrations excluded). */
+  /** Statements sent since boot (migrations and background work excluded). */
   get queryCount(): number {
     return this.counter.count;
+  }
+
+  /** Statements sent since boot by background work (`background`). */
+  get backgroundQueryCount(): number {
+    return this.counter.background;
+  }
+
+  /**
+   * Runs work that serves no request (a timer's batch, a purge): its statements are counted
+   * in `backgroundQueryCount`, not `queryCount`, so a timer firing during a request's
+   * measurement does not count as the request's.
+   */
+  background<T>(work: () => Promise<T>): Promise<T> {
+    return backgroundWork.run(true, work);
   }
 
   /** Runs the migrations now if they are pending; when the database is away, keeps retrying. */

@@ -96,6 +96,10 @@ interface AppMetrics {
   personalTokensUsed: Counter;
   redisCommandDuration: Histogram<'command'>;
   redisCommandErrors: Counter<'command'>;
+  securityEventsWritten: Counter<'type'>;
+  securityEventsDropped: Counter;
+  /** Reads the security-event buffer's depth when scraped; set by the writer. */
+  securityEventsBuffered: { depth: () => number };
 }
 
 /**
@@ -160,6 +164,26 @@ export class MetricsService implements OnModuleInit {
     this.metrics?.personalTokensUsed.inc();
   }
 
+  /** Makes a series for each security-event type, so none is missing before its first event. */
+  securityEventTypes(types: readonly string[]): void {
+    for (const type of types)
+      this.metrics?.securityEventsWritten.inc({ type }, 0);
+  }
+
+  /** Occurrences stored (a coalesced row counts each attempt it stands for). */
+  securityEventsWritten(type: string, count = 1): void {
+    this.metrics?.securityEventsWritten.inc({ type }, count);
+  }
+
+  securityEventsDropped(count = 1): void {
+    this.metrics?.securityEventsDropped.inc(count);
+  }
+
+  /** How the buffer gauge reads the writer's depth at each scrape. */
+  securityEventBuffer(depth: () => number): void {
+    if (this.metrics) this.metrics.securityEventsBuffered.depth = depth;
+  }
+
   /** The exposition text: process metrics, then this app's. */
   async scrape(): Promise<string> {
     if (!this.metrics) throw new Error('metrics are off');
@@ -205,6 +229,15 @@ function createMetrics(redis: Redis): AppMetrics {
   for (const reason of REVOCATION_REASONS) tokensRevoked.inc({ reason }, 0);
   for (const reason of PERSONAL_TOKEN_REVOCATION_REASONS)
     personalTokensRevoked.inc({ reason }, 0);
+  const securityEventsBuffered = { depth: () => 0 };
+  new Gauge({
+    name: `${PREFIX}security_events_buffered`,
+    help: 'Security events waiting in memory to be written to PostgreSQL (the batch being written included).',
+    registers,
+    collect() {
+      this.set(securityEventsBuffered.depth());
+    },
+  });
   new Gauge({
     name: `${PREFIX}redis_up`,
     help: '1 when the Redis client is connected, ready and answering (no circuit breaker open), else 0.',
@@ -254,5 +287,17 @@ function createMetrics(redis: Redis): AppMetrics {
       labelNames: ['command'],
       registers,
     }),
+    securityEventsWritten: new Counter({
+      name: `${PREFIX}security_events_written_total`,
+      help: 'Security events stored in PostgreSQL, by type; a coalesced login.throttled row adds the attempts it stands for.',
+      labelNames: ['type'],
+      registers,
+    }),
+    securityEventsDropped: new Counter({
+      name: `${PREFIX}security_events_dropped_total`,
+      help: 'Security events lost: the buffer was full while PostgreSQL could not take them, or shutdown could not write them.',
+      registers,
+    }),
+    securityEventsBuffered,
   };
 }
