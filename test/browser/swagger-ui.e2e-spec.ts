@@ -1,4 +1,5 @@
 import type { Locator } from 'playwright-core';
+import { LOGIN_FIELDS } from '../../src/credentials/login.store.js';
 import { SCOPES } from '../../src/credentials/scopes.js';
 import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import {
@@ -201,10 +202,12 @@ describe('Swagger UI in a browser', () => {
       expect(cookie).toBeDefined();
       const key = sessionKeyOfCookie(cookie!);
       // Other suites may share the database, so look at this user's logins, not at every key.
-      const logins = await redis.keys(`auth:{u:${userId}}:login:*`);
+      const logins = await redis.keys(redisKeys.login(userId, '*'));
       expect(logins).toHaveLength(1);
       expect(
-        redisKeys.session((await redis.hget(logins[0], 'sid')) ?? ''),
+        redisKeys.session(
+          (await redis.hget(logins[0], LOGIN_FIELDS.session)) ?? '',
+        ),
       ).toBe(key);
       const stored = JSON.parse((await redis.get(key)) ?? 'null') as {
         auth?: { username?: string };

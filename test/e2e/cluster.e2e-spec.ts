@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { redisKeys } from '../../src/infra/redis/redis-keys.js';
+import { BUCKET_FIELDS } from '../../src/login/login-throttle.js';
 import { freePort } from '../harness/free-port.mjs';
 import { clearsCookie } from '../helpers/cookies.js';
 import {
@@ -372,7 +373,10 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     expect(throttled?.body).toMatchObject({ error: 'too_many_attempts' });
     expect(
       Number(
-        await redis.hget(redisKeys.loginFailuresOfAccount(username), 'count'),
+        await redis.hget(
+          redisKeys.loginFailuresOfAccount(username),
+          BUCKET_FIELDS.count,
+        ),
       ),
     ).toBeGreaterThanOrEqual(2);
   });

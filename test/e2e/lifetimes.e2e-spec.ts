@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import request from 'supertest';
+import { LOGIN_FIELDS } from '../../src/credentials/login.store.js';
 import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import {
   furtherToken,
@@ -209,9 +210,13 @@ describe('lifetimes', () => {
       const loginId = await loginIdOf(redis, user.userId, user);
       const loginKey = redisKeys.login(user.userId, loginId);
       const fields = await redis.hgetall(loginKey);
-      const deadline = Date.parse(fields.expiresAt);
-      expect(deadline - Date.parse(fields.createdAt)).toBeLessThanOrEqual(5000);
-      expect(deadline - Date.parse(fields.createdAt)).toBeGreaterThan(4000);
+      const deadline = Date.parse(fields[LOGIN_FIELDS.expiresAt]);
+      expect(
+        deadline - Date.parse(fields[LOGIN_FIELDS.createdAt]),
+      ).toBeLessThanOrEqual(5000);
+      expect(
+        deadline - Date.parse(fields[LOGIN_FIELDS.createdAt]),
+      ).toBeGreaterThan(4000);
 
       let servedPastIdle = false;
       let lastSuccessSentAt = 0;
@@ -223,7 +228,7 @@ describe('lifetimes', () => {
             .set('Cookie', user.cookie);
           if (res.status !== 200) return res;
           lastSuccessSentAt = sentAt;
-          if (sentAt > Date.parse(fields.createdAt) + 2500)
+          if (sentAt > Date.parse(fields[LOGIN_FIELDS.createdAt]) + 2500)
             servedPastIdle = true;
           // The idle TTL slides, but never past the login's end.
           const [loginTtl, sessionTtl] = await pttls(redis, [

@@ -1,5 +1,9 @@
 import type { Redis } from 'ioredis';
 import request from 'supertest';
+import {
+  LOGIN_FIELD_PREFIXES,
+  LOGIN_FIELDS,
+} from '../../src/credentials/login.store.js';
 import { hashSecret } from '../../src/credentials/secret-hash.js';
 import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import { sessionIdOf } from '../helpers/cookies.js';
@@ -23,13 +27,15 @@ import {
   inspectRedis,
   loginIdOf,
   sessionKeyOf,
+  tokenHashesOf,
   tokenKeyOf,
   userLoginKeys,
 } from '../helpers/redis-inspection.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
 import { eventually } from '../helpers/waiting.js';
 
-const LOGIN_FIELDS = [
+/** The keys of each entry in the list of logins (GET /auth/sessions). */
+const LISTED_LOGIN_KEYS = [
   'createdAt',
   'current',
   'expiresAt',
@@ -77,7 +83,7 @@ describe('logins', () => {
     const listed = await listLogins(t.server, 'session', api);
     expect(listed).toHaveLength(2);
     for (const entry of listed) {
-      expect(Object.keys(entry).sort()).toEqual(LOGIN_FIELDS);
+      expect(Object.keys(entry).sort()).toEqual(LISTED_LOGIN_KEYS);
       expect(entry.ip).toMatch(/127\.0\.0\.1/);
       const created = Date.parse(entry.createdAt);
       const expires = Date.parse(entry.expiresAt);
@@ -131,17 +137,12 @@ describe('logins', () => {
       loginId,
     );
     const fields = await redis.hgetall(redisKeys.login(user.id, loginId));
-    expect(redisKeys.session(fields.sid)).toBe(sessionKeyOf(first.cookie));
-    expect(
-      Object.keys(fields)
-        .filter((f) => f.startsWith('tok:'))
-        .sort(),
-    ).toEqual(
-      [
-        `tok:${hashSecret(first.accessToken)}`,
-        `tok:${hashSecret(secondToken)}`,
-      ].sort(),
+    expect(redisKeys.session(fields[LOGIN_FIELDS.session])).toBe(
+      sessionKeyOf(first.cookie),
     );
+    expect(
+      tokenHashesOf(fields, LOGIN_FIELD_PREFIXES.accessToken).sort(),
+    ).toEqual([hashSecret(first.accessToken), hashSecret(secondToken)].sort());
 
     const listed = await listLogins(t.server, 'bearer', {
       ...first,
@@ -167,7 +168,7 @@ describe('logins', () => {
     ];
     for (const secret of secrets) expect(res.text).not.toContain(secret);
     const [entry] = res.body as ListedLogin[];
-    expect(Object.keys(entry).sort()).toEqual(LOGIN_FIELDS);
+    expect(Object.keys(entry).sort()).toEqual(LISTED_LOGIN_KEYS);
     expect(secrets).not.toContain(entry.id);
     expect(res.text).not.toContain('auth:');
   });
@@ -201,17 +202,17 @@ describe('logins', () => {
       const c = await loginAs(user);
       const loginId = await loginIdOf(redis, user.id, c);
       const key = redisKeys.login(user.id, loginId);
-      const createdAt = await redis.hget(key, 'createdAt');
+      const createdAt = await redis.hget(key, LOGIN_FIELDS.createdAt);
       // The login is its first sighting: its instance writes nothing more for a while.
-      expect(await redis.hget(key, 'lastSeenAt')).toBe(createdAt);
+      expect(await redis.hget(key, LOGIN_FIELDS.lastSeenAt)).toBe(createdAt);
       const marker = '2000-01-01T00:00:00.000Z';
-      await redis.hset(key, 'lastSeenAt', marker);
+      await redis.hset(key, LOGIN_FIELDS.lastSeenAt, marker);
       expect(await meStatus(t.server, mode, c)).toBe(200);
       expect(await meStatus(t.server, mode, c)).toBe(200);
       // The app sends a last-seen write before it answers; a PING on its connection comes back
       // only after every command sent ahead of it.
       await t.redis.ping();
-      expect(await redis.hget(key, 'lastSeenAt')).toBe(marker);
+      expect(await redis.hget(key, LOGIN_FIELDS.lastSeenAt)).toBe(marker);
       // The list shows what is stored.
       expect((await listLogins(t.server, mode, c))[0].lastSeenAt).toBe(marker);
 
@@ -220,16 +221,16 @@ describe('logins', () => {
       try {
         expect(await meStatus(other.server, mode, c)).toBe(200);
         const seen = await eventually(async () => {
-          const value = await redis.hget(key, 'lastSeenAt');
+          const value = await redis.hget(key, LOGIN_FIELDS.lastSeenAt);
           return value !== marker ? value : undefined;
         }, 'lastSeenAt to move');
         expect(Date.parse(seen ?? '')).toBeGreaterThanOrEqual(
           Date.parse(createdAt!),
         );
-        await redis.hset(key, 'lastSeenAt', marker);
+        await redis.hset(key, LOGIN_FIELDS.lastSeenAt, marker);
         expect(await meStatus(other.server, mode, c)).toBe(200);
         await other.redis.ping();
-        expect(await redis.hget(key, 'lastSeenAt')).toBe(marker);
+        expect(await redis.hget(key, LOGIN_FIELDS.lastSeenAt)).toBe(marker);
       } finally {
         await other.close();
       }

@@ -7,6 +7,7 @@ import {
 } from '../../src/credentials/personal-token.js';
 import { hashSecret } from '../../src/credentials/secret-hash.js';
 import { Database } from '../../src/infra/db/database.js';
+import { BUCKET_FIELDS } from '../../src/login/login-throttle.js';
 import { DatabaseInspector } from '../helpers/database.js';
 import {
   LoggedIn,
@@ -275,8 +276,8 @@ describe('personal access tokens', () => {
         .set('X-Forwarded-For', address)
         .send({ name: 'x', scopes: ['profile'], currentPassword: 'nope nope' })
         .expect(400);
-      expect(await redis.hget(accountBucket, 'count')).toBe('1');
-      expect(await redis.hget(addressBucket, 'count')).toBe('1');
+      expect(await redis.hget(accountBucket, BUCKET_FIELDS.count)).toBe('1');
+      expect(await redis.hget(addressBucket, BUCKET_FIELDS.count)).toBe('1');
       // A right password gives its reserved attempt back and counts nothing.
       await request(t.server)
         .post('/auth/personal-tokens')
@@ -284,8 +285,8 @@ describe('personal access tokens', () => {
         .set('X-Forwarded-For', address)
         .send({ name: 'x', scopes: ['profile'], currentPassword: PASSWORD })
         .expect(201);
-      expect(await redis.hget(accountBucket, 'count')).toBe('1');
-      expect(await redis.hget(addressBucket, 'count')).toBe('1');
+      expect(await redis.hget(accountBucket, BUCKET_FIELDS.count)).toBe('1');
+      expect(await redis.hget(addressBucket, BUCKET_FIELDS.count)).toBe('1');
     });
 
     it('refuses while the account cools down after failed logins, with 429 and Retry-After', async () => {

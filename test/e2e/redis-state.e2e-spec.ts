@@ -1,6 +1,10 @@
 import { DatabaseInspector } from '../helpers/database.js';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
+import {
+  LOGIN_FIELD_PREFIXES,
+  LOGIN_FIELDS,
+} from '../../src/credentials/login.store.js';
 import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import { sessionIdOf } from '../helpers/cookies.js';
 import {
@@ -15,6 +19,7 @@ import {
   keysOfUser,
   scanKeys,
   sessionKeyOf,
+  tokenHashesOf,
   tokenKeyOf,
 } from '../helpers/redis-inspection.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
@@ -143,10 +148,13 @@ describe('what a login leaves in Redis', () => {
     const fields = await redis.hgetall(
       redisKeys.login(user.userId, loginIds[0]),
     );
-    expect(redisKeys.session(fields.sid)).toBe(sessionKeyOf(user.cookie));
-    const tokenKeys = Object.keys(fields)
-      .filter((f) => f.startsWith('tok:'))
-      .map((f) => `auth:${f}`);
+    expect(redisKeys.session(fields[LOGIN_FIELDS.session])).toBe(
+      sessionKeyOf(user.cookie),
+    );
+    const tokenKeys = tokenHashesOf(
+      fields,
+      LOGIN_FIELD_PREFIXES.accessToken,
+    ).map(redisKeys.token);
     expect(tokenKeys.sort()).toEqual(
       [tokenKeyOf(user.accessToken), tokenKeyOf(secondToken)].sort(),
     );

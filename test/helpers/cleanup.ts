@@ -4,6 +4,9 @@ import { DatabaseInspector } from './database.js';
 import { FILE_MARK, MADE_UP_ADDRESS_PREFIX } from './logins.js';
 import { keysOfUser, scanKeys, userLoginKeys } from './redis-inspection.js';
 
+/** PostgreSQL's SQLSTATE for a relation that does not exist. */
+const UNDEFINED_TABLE = '42P01';
+
 interface Account {
   userId: string;
   username: string;
@@ -22,6 +25,11 @@ async function accountsOfThisFile(): Promise<Account[]> {
       [FILE_MARK],
     );
     return rows.map((row) => ({ userId: row.id, username: row.username }));
+  } catch (err) {
+    // No accounts table yet (undefined_table): no app has booted, and migrated, in this run so
+    // far, so this file (a script spec, say) created no account.
+    if ((err as { code?: string }).code === UNDEFINED_TABLE) return [];
+    throw err;
   } finally {
     await database.close();
   }
@@ -71,4 +79,17 @@ export async function removeWhatThisFileWrote(redis: Redis): Promise<number> {
   for (const key of await personalTokenKeysOf(accounts)) keys.add(key);
   if (keys.size > 0) await redis.del(...keys);
   return keys.size;
+}
+
+/**
+ * For specs that write keys straight to Redis (the scripts' specs): each key passed to the
+ * function returned is deleted after the test that named it.
+ */
+export function removedAfterEach(redis: Redis): (...keys: string[]) => void {
+  const written = new Set<string>();
+  afterEach(async () => {
+    if (written.size > 0) await redis.del(...written);
+    written.clear();
+  });
+  return (...keys) => keys.forEach((key) => written.add(key));
 }

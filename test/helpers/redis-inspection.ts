@@ -1,4 +1,8 @@
 import { Redis } from 'ioredis';
+import {
+  LOGIN_FIELD_PREFIXES,
+  LOGIN_FIELDS,
+} from '../../src/credentials/login.store.js';
 import { hashSecret } from '../../src/credentials/secret-hash.js';
 import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import type { Credentials } from './logins.js';
@@ -10,6 +14,12 @@ export function inspectRedis(url = process.env.REDIS_URL!): Redis {
     lazyConnect: false,
     maxRetriesPerRequest: 1,
   });
+}
+
+/** Redis's own clock in ms, as the scripts read it with `TIME`. */
+export async function redisTimeMs(redis: Redis): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
 
 /** What the session store names the session of this cookie. */
@@ -32,16 +42,30 @@ export async function keysOfUser(
     const loginKey = redisKeys.login(user.userId, loginId);
     keys.push(loginKey);
     const fields = await redis.hgetall(loginKey);
-    for (const [field, value] of Object.entries(fields)) {
-      if (field === 'sid') keys.push(redisKeys.session(value));
-      if (field.startsWith('tok:')) keys.push(redisKeys.token(field.slice(4)));
-      if (field.startsWith('rt:'))
-        keys.push(redisKeys.refreshToken(field.slice(3)));
-    }
+    const session = fields[LOGIN_FIELDS.session];
+    if (session) keys.push(redisKeys.session(session));
+    keys.push(
+      ...tokenHashesOf(fields, LOGIN_FIELD_PREFIXES.accessToken).map(
+        redisKeys.token,
+      ),
+      ...tokenHashesOf(fields, LOGIN_FIELD_PREFIXES.refreshToken).map(
+        redisKeys.refreshToken,
+      ),
+    );
   }
   const existing: string[] = [];
   for (const key of keys) if (await redis.exists(key)) existing.push(key);
   return existing;
+}
+
+/** The token hashes a login record's fields name under `prefix` (LOGIN_FIELD_PREFIXES). */
+export function tokenHashesOf(
+  fields: Record<string, string>,
+  prefix: string,
+): string[] {
+  return Object.keys(fields)
+    .filter((field) => field.startsWith(prefix))
+    .map((field) => field.slice(prefix.length));
 }
 
 /** Every key under the user's `{u:<id>}` hash tag: login records and their index. */
@@ -68,11 +92,13 @@ export async function loginIdOf(
     const fields = await redis.hgetall(key);
     const hasSession =
       c.cookie === undefined ||
-      redisKeys.session(fields.sid) === sessionKeyOf(c.cookie);
+      redisKeys.session(fields[LOGIN_FIELDS.session]) ===
+        sessionKeyOf(c.cookie);
     const hasToken =
       c.accessToken === undefined ||
-      `tok:${hashSecret(c.accessToken)}` in fields;
-    if (hasSession && hasToken) return fields.id;
+      `${LOGIN_FIELD_PREFIXES.accessToken}${hashSecret(c.accessToken)}` in
+        fields;
+    if (hasSession && hasToken) return fields[LOGIN_FIELDS.id];
   }
   throw new Error('no login record names these credentials');
 }

@@ -1,42 +1,57 @@
-import RedisMock from 'ioredis-mock';
+import { jest } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { DomainError } from '../infra/http/domain-error.js';
-import { loadConfig } from '../infra/config/app-config.js';
-import { MetricsService } from '../infra/metrics/metrics.service.js';
-import { redisKeys } from '../infra/redis/redis-keys.js';
-import type { LoginSession } from './login-session.js';
-import type { SessionAuth } from '../credentials/session-auth.js';
-import { newSessionId } from '../credentials/session-id.js';
-import { SessionStore } from '../credentials/session.store.js';
-import type { User } from '../users/user.js';
-import type { UsersService } from '../users/users.service.js';
-import type { SecurityEvents } from '../events/security-events.js';
-import { LoginService } from './login.service.js';
-import { LoginThrottle } from './login-throttle.js';
-import { AccessTokenStore } from '../credentials/access-token.store.js';
-import { LoginStore } from '../credentials/login.store.js';
-import { LoginsService } from '../credentials/logins.service.js';
-import { RefreshTokenStore } from '../credentials/refresh-token.store.js';
+import { AccessTokenStore } from '../../src/credentials/access-token.store.js';
+import { LoginStore } from '../../src/credentials/login.store.js';
+import {
+  LoginsService,
+  type DraftLogin,
+} from '../../src/credentials/logins.service.js';
+import { RefreshTokenStore } from '../../src/credentials/refresh-token.store.js';
+import type { SessionAuth } from '../../src/credentials/session-auth.js';
+import { newSessionId } from '../../src/credentials/session-id.js';
+import { SessionStore } from '../../src/credentials/session.store.js';
+import { loadConfig } from '../../src/infra/config/app-config.js';
+import { DomainError } from '../../src/infra/http/domain-error.js';
+import { MetricsService } from '../../src/infra/metrics/metrics.service.js';
+import { createRedisClient } from '../../src/infra/redis/redis-client.factory.js';
+import { redisKeys } from '../../src/infra/redis/redis-keys.js';
+import type { LoginSession } from '../../src/login/login-session.js';
+import { LoginThrottle } from '../../src/login/login-throttle.js';
+import { LoginService } from '../../src/login/login.service.js';
+import type { User } from '../../src/users/user.js';
+import type { SecurityEvents } from '../../src/events/security-events.js';
+import type { UsersService } from '../../src/users/users.service.js';
+import { madeUpAddress, uniqueName } from '../helpers/logins.js';
+import { keysOfUser, userLoginKeys } from '../helpers/redis-inspection.js';
 
 const RIGHT = 'right password';
 
 /**
- * The login sequence of LoginService over the real stores, on the embedded in-process Redis:
- * what is written when, and what is left when a step fails or a login ends half-way.
+ * The login sequence of LoginService over the real stores, on the harness's redis-server (the
+ * client the service itself would make for REDIS_URL): what is written when, and what is left
+ * when a step fails or a login ends half-way. Every test has an account and a client address
+ * of its own, and removes the keys it wrote.
  */
 describe('LoginService.login', () => {
-  const config = loadConfig({ REDIS_URL: '', METRICS: 'off' });
+  const config = loadConfig({
+    REDIS_URL: process.env.REDIS_URL!,
+    METRICS: 'off',
+  });
   let redis: Redis;
   let sessions: SessionStore;
   let logins: LoginsService;
+  let drafted: jest.Spied<LoginsService['draft']>;
   let auth: LoginService;
   let user: User;
+  let client: { userAgent: string; ip: string };
   let checked: number;
 
-  beforeEach(async () => {
-    redis = new RedisMock();
-    // ioredis-mock instances share one keyspace: start each test from an empty one.
-    await redis.flushall();
+  beforeAll(async () => {
+    redis = await createRedisClient(config);
+  });
+  afterAll(() => redis.quit());
+
+  beforeEach(() => {
     sessions = new SessionStore(redis, config.sessionIdleSeconds);
     logins = new LoginsService(
       new LoginStore(redis),
@@ -45,9 +60,11 @@ describe('LoginService.login', () => {
       sessions,
       config,
     );
+    // Watched, not replaced: what each login drafted, to find (and remove) what it wrote.
+    drafted = jest.spyOn(logins, 'draft');
     user = {
       id: crypto.randomUUID(),
-      username: `alice-${crypto.randomUUID().slice(0, 8)}`,
+      username: uniqueName('alice'),
       passwordHash: 'unused',
       roles: ['user'],
       disabled: false,
@@ -55,7 +72,13 @@ describe('LoginService.login', () => {
       updatedAt: new Date().toISOString(),
       passwordChangedAt: new Date().toISOString(),
     };
+    client = { userAgent: 'jest', ip: madeUpAddress() };
     checked = 0;
+    // A stand-in for the account lookup and password hash check in PostgreSQL, which this
+    // spec is not about: it keeps UsersService's contract (the hook runs once the account is
+    // found, before its password is checked) and counts the checks, so a test can tell that a
+    // refused attempt never reached one. The accounts' own behaviour is tested on the real
+    // database (test/e2e/accounts-database.e2e-spec.ts).
     const users = {
       verifyCredentials: async (
         username: string,
@@ -64,11 +87,8 @@ describe('LoginService.login', () => {
       ) => {
         if (username === user.username) await beforeCheck?.(user);
         checked++;
-        if (username === user.username && password === RIGHT)
-          return Promise.resolve(user);
-        return Promise.reject(
-          new DomainError('invalid_grant', 'Invalid username or password'),
-        );
+        if (username === user.username && password === RIGHT) return user;
+        throw new DomainError('invalid_grant', 'Invalid username or password');
       },
     } as unknown as UsersService;
     auth = new LoginService(
@@ -77,14 +97,41 @@ describe('LoginService.login', () => {
       new LoginThrottle(redis, config),
       new MetricsService(config, redis),
       config,
-      // What LoginService records is the e2e tests' business (test/e2e/security-events).
+      // What LoginService records is for the security-events e2e tests, through the real app.
       {
         record: () => undefined,
         throttled: () => undefined,
       } as unknown as SecurityEvents,
     );
   });
-  afterEach(() => redis.disconnect());
+
+  afterEach(async () => {
+    const drafts = drafted.mock.results.flatMap((r) =>
+      r.type === 'return' ? [r.value] : [],
+    );
+    const keys = [
+      ...(await keysOfUser(redis, { userId: user.id })),
+      ...(await userLoginKeys(redis, user.id)),
+      ...drafts.flatMap(keysOfDraft),
+      redisKeys.loginEpoch(user.id),
+      redisKeys.loginFailuresOfAccount(user.username),
+      redisKeys.loginFailuresOfAddress(client.ip),
+    ];
+    await redis.del(...keys);
+  });
+
+  /** Every key a drafted login may have written, whether or not it came to be recorded. */
+  function keysOfDraft({ login }: DraftLogin): string[] {
+    return [
+      redisKeys.session(login.sessionRef),
+      redisKeys.token(login.accessToken.hash),
+      ...(login.refreshToken
+        ? [redisKeys.refreshToken(login.refreshToken.hash)]
+        : []),
+      redisKeys.login(login.user.id, login.loginId),
+      redisKeys.refreshGrace(login.user.id, login.loginId),
+    ];
+  }
 
   /** A session like express-session's on the login route, writing through the real store. */
   function browserSession(
@@ -115,7 +162,6 @@ describe('LoginService.login', () => {
     username: user.username,
     password,
   });
-  const client = { userAgent: 'jest', ip: '192.0.2.1' };
   const loginIds = () => redis.zrange(redisKeys.logins(user.id), 0, -1);
 
   it('gives a fresh session only after the password is checked, and writes it before the login record names it', async () => {
@@ -169,15 +215,19 @@ describe('LoginService.login', () => {
     await expect(auth.login(grant(), client, session)).rejects.toBe(failure);
     expect(await loginIds()).toEqual([]);
     expect(await sessions.readAuth(session.id!)).toBeNull();
-    expect(await redis.keys(redisKeys.token('*'))).toEqual([]);
-    expect(await redis.keys(redisKeys.refreshToken('*'))).toEqual([]);
+    expect(drafted).toHaveReturnedTimes(1);
+    const draft = drafted.mock.results[0].value as DraftLogin;
+    expect(await redis.exists(...keysOfDraft(draft))).toBe(0);
   });
 
   it('gives the reservation back after a right password, so it never counts as a failure', async () => {
     for (let i = 0; i < config.loginFreeFailuresPerAccount * 2; i++)
       await auth.login(grant(), client, browserSession([]));
     expect(
-      await redis.exists(redisKeys.loginFailuresOfAccount(user.username)),
+      await redis.exists(
+        redisKeys.loginFailuresOfAccount(user.username),
+        redisKeys.loginFailuresOfAddress(client.ip),
+      ),
     ).toBe(0);
     expect(checked).toBe(config.loginFreeFailuresPerAccount * 2);
   });
