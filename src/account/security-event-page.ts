@@ -44,25 +44,38 @@ export async function readEventPage(
   };
 }
 
-/** An event as its account's owner sees it: whether an admin acted, not which one. */
+/**
+ * An event as its account's owner sees it: whether an admin acted, not which one, nor from
+ * where (an admin's address and browser are the admin's, not the account's).
+ */
 export function ownEventView(event: SecurityEvent): SecurityEventDto {
+  const byAdmin = event.actorId !== null && event.actorId !== event.userId;
   return {
+    ...clientView(byAdmin ? { ip: null, userAgent: null } : event),
     id: event.id,
     type: event.type,
     at: event.occurredAt.toISOString(),
+    loginId: event.loginId,
+    byAdmin,
+    count: event.count,
+    details: event.details,
+  };
+}
+
+function clientView(
+  event: Pick<SecurityEvent, 'ip' | 'userAgent'>,
+): Pick<SecurityEventDto, 'ip' | 'userAgent' | 'device'> {
+  return {
     ip: event.ip === null ? null : plainAddress(event.ip),
     userAgent: event.userAgent,
     device: event.userAgent === null ? null : describeDevice(event.userAgent),
-    loginId: event.loginId,
-    byAdmin: event.actorId !== null && event.actorId !== event.userId,
-    count: event.count,
-    details: event.details,
   };
 }
 
 export function adminEventView(event: SecurityEvent): AdminSecurityEventDto {
   return {
     ...ownEventView(event),
+    ...clientView(event),
     userId: event.userId,
     actorId: event.actorId,
   };

@@ -32,6 +32,11 @@ describe('describeActivity', () => {
     ['login.ended', { byAdmin: true }, 'An administrator ended a login'],
     [
       'login.ended',
+      { details: { by: 'revocation' }, device: 'curl', ip: null },
+      'A client ended a login by revoking its token from curl',
+    ],
+    [
+      'login.ended',
       {},
       'You ended a login from Firefox on Windows, 203.0.113.7',
     ],
@@ -47,7 +52,7 @@ describe('describeActivity', () => {
     ],
     [
       'admin.roles_changed',
-      { byAdmin: true, details: { from: ['user'], to: ['user', 'admin'] } },
+      { byAdmin: true, details: { old: ['user'], new: ['user', 'admin'] } },
       'An administrator changed your roles from user to user, admin',
     ],
   ])('says %s (%j) as “%s”', (type, more, sentence) => {

@@ -37,6 +37,8 @@ function token(event: ActivityEvent): string {
 
 function endedBy(event: ActivityEvent, what: string): string {
   if (event.byAdmin) return `An administrator ended ${what}`;
+  if (event.details.by === 'revocation')
+    return `A client ended ${what} by revoking its token${origin(event)}`;
   return `You ended ${what}${origin(event)}`;
 }
 
@@ -58,7 +60,7 @@ const SENTENCES: Record<SecurityEventType, (event: ActivityEvent) => string> = {
       ? `An administrator revoked the ${token(e)}`
       : `Revoked the ${token(e)}${origin(e)}`,
   'admin.roles_changed': (e) =>
-    `An administrator changed your roles from ${roles(e.details.from)} to ${roles(e.details.to)}`,
+    `An administrator changed your roles from ${roles(e.details.old)} to ${roles(e.details.new)}`,
   'admin.account_disabled': () => 'An administrator disabled the account',
   'admin.account_enabled': () => 'An administrator enabled the account',
   'admin.logins_ended': () => 'An administrator ended every login',
