@@ -4,10 +4,11 @@
 // not import each other. Paths that do not exist yet match nothing.
 const RANKS = [
   ['infra'], // config, redis, db, metrics, http, logging, health: no business rules
-  ['mail'], // below the users and the credentials, so they can queue mail in their own transactions
+  // Below the accounts and credentials, so their stores write an event or queue a mail inside
+  // their own PostgreSQL transaction (STYLE.md placed them above the credentials).
+  ['events', 'mail'],
   ['users'],
   ['credentials'],
-  ['events'], // where STYLE.md lists it: above the credentials, below the gate
   ['auth'], // the request gate
   ['login'],
   ['oauth', 'account', 'ops'], // ops: /health and /metrics, routes behind the gate

@@ -4,6 +4,7 @@ import { AccountModule } from './account/account.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CredentialsModule } from './credentials/credentials.module.js';
+import { EventsModule } from './events/events.module.js';
 import { LoginModule } from './login/login.module.js';
 import { MailModule } from './mail/mail.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
@@ -23,6 +24,7 @@ const FEATURES = [
   CredentialsModule,
   UsersModule,
   MailModule,
+  EventsModule,
 ];
 
 const README = new URL('../README.md', import.meta.url);

@@ -5,10 +5,12 @@ import {
   HttpCode,
   Param,
   Post,
+  Query,
   Req,
   Res,
 } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -21,14 +23,19 @@ import {
   Authenticated,
   CurrentPrincipal,
 } from '../auth/authenticated.decorator.js';
+import { Client } from '../auth/client.decorator.js';
 import { clearSessionCookie } from '../auth/session.middleware.js';
-import type { Principal } from '../credentials/principal.js';
+import type { ClientInfo, Principal } from '../credentials/principal.js';
 import { AppConfig } from '../infra/config/app-config.js';
 import { LOGIN_PAGE_PATH, prefersHtml } from '../infra/http/browser.js';
 import { ErrorBody } from '../infra/http/error-body.dto.js';
 import { MessageDto } from '../infra/http/http-bodies.js';
 import { AccountService } from './account.service.js';
 import { LoginDto } from './dto/login.dto.js';
+import {
+  ListEventsQuery,
+  SecurityEventPageDto,
+} from './dto/security-event.dto.js';
 
 /** The caller's own logins: this one (logout), one of them, or all. */
 @ApiTags('auth')
@@ -53,13 +60,33 @@ export class AccountController {
   })
   async logout(
     @CurrentPrincipal() principal: Principal,
+    @Client() client: ClientInfo,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    await this.auth.logout(principal);
+    await this.auth.logout(principal, client);
     this.endBrowserSession(req, res);
     if (prefersHtml(req)) return res.redirect(303, LOGIN_PAGE_PATH);
     return { message: 'Logged out' };
+  }
+
+  @Get('events')
+  @Authenticated({ scope: 'logins' })
+  @ApiOperation({
+    summary: "The caller's security events, newest first, a page at a time",
+    description:
+      'Logins, failed and throttled attempts, logouts, password and personal-token changes, and what administrators did to the account. Keyset paging: follow `nextCursor` with `after` until it is null.',
+  })
+  @ApiOkResponse({ type: SecurityEventPageDto })
+  @ApiBadRequestResponse({
+    description: 'Bad limit or cursor',
+    type: ErrorBody,
+  })
+  async events(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListEventsQuery,
+  ) {
+    return this.auth.listEvents(principal, query);
   }
 
   @Get('sessions')
@@ -84,10 +111,11 @@ export class AccountController {
   async endSession(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
+    @Client() client: ClientInfo,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    await this.auth.endLogin(principal, id);
+    await this.auth.endLogin(principal, id, client);
     if (id === principal.loginId) this.endBrowserSession(req, res);
   }
 
@@ -98,10 +126,11 @@ export class AccountController {
   @ApiOkResponse({ type: MessageDto })
   async logoutAll(
     @CurrentPrincipal() principal: Principal,
+    @Client() client: ClientInfo,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    await this.auth.endAllLogins(principal);
+    await this.auth.endAllLogins(principal, client);
     this.endBrowserSession(req, res);
     return { message: 'Logged out everywhere' };
   }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CredentialsModule } from '../credentials/credentials.module.js';
+import { EventsModule } from '../events/events.module.js';
 import { LoginModule } from '../login/login.module.js';
 import { AccountController } from './account.controller.js';
 import { AccountService } from './account.service.js';
@@ -7,7 +8,7 @@ import { PersonalTokensController } from './personal-tokens.controller.js';
 
 /** Self-service JSON routes: the caller's logins and personal access tokens. */
 @Module({
-  imports: [CredentialsModule, LoginModule],
+  imports: [CredentialsModule, LoginModule, EventsModule],
   controllers: [AccountController, PersonalTokensController],
   providers: [AccountService],
   exports: [AccountService],

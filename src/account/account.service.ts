@@ -6,10 +6,23 @@ import {
   type CreatePersonalTokenInput,
   type PersonalTokenView,
 } from '../credentials/personal-tokens.service.js';
-import type { LoginRecord, Principal } from '../credentials/principal.js';
+import { ownContext } from '../credentials/event-context.js';
+import type {
+  ClientInfo,
+  LoginRecord,
+  Principal,
+} from '../credentials/principal.js';
+import { SecurityEvents } from '../events/security-events.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { MetricsService } from '../infra/metrics/metrics.service.js';
+import { SecurityEventStore } from '../events/security-event.store.js';
 import { LoginService } from '../login/login.service.js';
+import type { SecurityEventDto } from './dto/security-event.dto.js';
+import {
+  ownEventView,
+  readEventPage,
+  type EventPage,
+} from './security-event-page.js';
 
 /** Self-service: the caller's own logins and personal tokens. */
 @Injectable()
@@ -19,12 +32,32 @@ export class AccountService {
     private readonly personalTokens: PersonalTokensService,
     private readonly login: LoginService,
     private readonly metrics: MetricsService,
+    private readonly events: SecurityEvents,
+    private readonly eventStore: SecurityEventStore,
   ) {}
 
+  /** The caller's own security events, newest first, a page at a time. */
+  async listEvents(
+    principal: Principal,
+    page: { limit: number; after?: string },
+  ): Promise<EventPage<SecurityEventDto>> {
+    const events = await readEventPage(
+      (filter) => this.eventStore.list(filter),
+      { userId: principal.userId },
+      page,
+    );
+    return { ...events, items: events.items.map(ownEventView) };
+  }
+
   /** Ends the caller's login: its session and every token issued with it. */
-  async logout(principal: Principal): Promise<void> {
+  async logout(principal: Principal, client: ClientInfo): Promise<void> {
     const revoked = await this.logins.end(principal.userId, principal.loginId);
     this.metrics.tokensRevoked('logout', revoked);
+    this.events.record({
+      type: 'logout',
+      userId: principal.userId,
+      ...ownContext(principal, client),
+    });
   }
 
   async listLogins(
@@ -37,27 +70,50 @@ export class AccountService {
     }));
   }
 
-  async endLogin(principal: Principal, loginId: string): Promise<void> {
+  async endLogin(
+    principal: Principal,
+    loginId: string,
+    client: ClientInfo,
+  ): Promise<void> {
     if (!(await this.logins.exists(principal.userId, loginId))) {
       throw new DomainError('not_found', 'No such login');
     }
     const revoked = await this.logins.end(principal.userId, loginId);
     this.metrics.tokensRevoked('login_ended', revoked);
+    const { loginId: from } = ownContext(principal, client);
+    this.events.record({
+      type: 'login.ended',
+      userId: principal.userId,
+      client,
+      // The login ended; the one that ended it, if another, is in the details.
+      loginId,
+      details: { by: 'owner', ...(from && from !== loginId && { from }) },
+    });
   }
 
-  async endAllLogins(principal: Principal): Promise<void> {
+  async endAllLogins(principal: Principal, client: ClientInfo): Promise<void> {
     const ended = await this.logins.endAll(principal.userId);
     this.metrics.tokensRevoked('logout_all', ended.tokens);
+    this.events.record({
+      type: 'logout_all',
+      userId: principal.userId,
+      ...ownContext(principal, client),
+      details: { logins: ended.logins },
+    });
   }
 
   /** A personal token for the caller, once the current password is confirmed (under the throttle). */
   createPersonalToken(
     principal: Principal,
     input: CreatePersonalTokenInput,
-    address: string,
+    client: ClientInfo,
   ): Promise<CreatedPersonalToken> {
-    return this.personalTokens.create(principal, input, () =>
-      this.login.confirmPassword(principal, input.currentPassword, address),
+    return this.personalTokens.create(
+      principal,
+      input,
+      () =>
+        this.login.confirmPassword(principal, input.currentPassword, client),
+      client,
     );
   }
 
@@ -65,7 +121,16 @@ export class AccountService {
     return this.personalTokens.list(principal.userId);
   }
 
-  revokePersonalToken(principal: Principal, id: string): Promise<void> {
-    return this.personalTokens.revoke(principal.userId, id);
+  revokePersonalToken(
+    principal: Principal,
+    id: string,
+    client: ClientInfo,
+  ): Promise<void> {
+    return this.personalTokens.revoke(
+      principal.userId,
+      id,
+      'owner',
+      ownContext(principal, client),
+    );
   }
 }

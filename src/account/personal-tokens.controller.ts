@@ -7,7 +7,6 @@ import {
   Param,
   ParseUUIDPipe,
   Post,
-  Req,
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -19,12 +18,12 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
 import {
   Authenticated,
   CurrentPrincipal,
 } from '../auth/authenticated.decorator.js';
-import type { Principal } from '../credentials/principal.js';
+import { Client } from '../auth/client.decorator.js';
+import type { ClientInfo, Principal } from '../credentials/principal.js';
 import { ErrorBody } from '../infra/http/error-body.dto.js';
 import {
   CreatedPersonalTokenDto,
@@ -60,9 +59,9 @@ export class PersonalTokensController {
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreatePersonalTokenDto,
-    @Req() req: Request,
+    @Client() client: ClientInfo,
   ) {
-    return this.account.createPersonalToken(principal, dto, req.ip ?? '');
+    return this.account.createPersonalToken(principal, dto, client);
   }
 
   @Get()
@@ -90,7 +89,8 @@ export class PersonalTokensController {
   async revoke(
     @CurrentPrincipal() principal: Principal,
     @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+    @Client() client: ClientInfo,
   ) {
-    await this.account.revokePersonalToken(principal, id);
+    await this.account.revokePersonalToken(principal, id, client);
   }
 }

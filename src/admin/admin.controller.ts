@@ -25,8 +25,13 @@ import {
   Authenticated,
   CurrentPrincipal,
 } from '../auth/authenticated.decorator.js';
+import {
+  AdminSecurityEventPageDto,
+  ListAdminEventsQuery,
+} from '../account/dto/security-event.dto.js';
+import { Client } from '../auth/client.decorator.js';
 import { UserDto } from './dto/user.dto.js';
-import type { Principal } from '../credentials/principal.js';
+import type { ClientInfo, Principal } from '../credentials/principal.js';
 import { ErrorBody } from '../infra/http/error-body.dto.js';
 import { AdminService } from './admin.service.js';
 import {
@@ -65,6 +70,23 @@ export class AdminController {
     return this.admin.list(query);
   }
 
+  @Get('events')
+  @Authenticated({ scope: 'admin', roles: ['admin'] })
+  @ApiOperation({
+    summary: "Any account's security events, newest first, filtered",
+    description:
+      'Keyset paging: follow `nextCursor` with `after` (and the same filters) until it is null.',
+  })
+  @ApiOkResponse({ type: AdminSecurityEventPageDto })
+  @ApiBadRequestResponse({
+    description:
+      'A filter, limit or cursor it does not know: the message names the field',
+    type: ErrorBody,
+  })
+  async events(@Query() query: ListAdminEventsQuery) {
+    return this.admin.listEvents(query);
+  }
+
   @Patch('users/:id')
   @Authenticated({ scope: 'admin', roles: ['admin'] })
   @ApiOperation({ summary: "Set a user's roles or disable the account" })
@@ -74,8 +96,10 @@ export class AdminController {
   async update(
     @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
     @Body() dto: UpdateUserDto,
+    @CurrentPrincipal() admin: Principal,
+    @Client() client: ClientInfo,
   ) {
-    return this.admin.update(id, dto);
+    return this.admin.update(id, dto, admin, client);
   }
 
   @Delete('users/:id/sessions')
@@ -86,8 +110,10 @@ export class AdminController {
   @ApiNotFoundResponse({ description: 'No such user', type: ErrorBody })
   async endSessions(
     @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+    @CurrentPrincipal() admin: Principal,
+    @Client() client: ClientInfo,
   ) {
-    return { ended: await this.admin.endLogins(id) };
+    return { ended: await this.admin.endLogins(id, admin, client) };
   }
 
   @Get('users/:id/personal-tokens')
@@ -110,8 +136,12 @@ export class AdminController {
   @ApiNotFoundResponse({ description: 'No such user', type: ErrorBody })
   async revokePersonalTokens(
     @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+    @CurrentPrincipal() admin: Principal,
+    @Client() client: ClientInfo,
   ) {
-    return { revoked: await this.admin.revokePersonalTokens(id) };
+    return {
+      revoked: await this.admin.revokePersonalTokens(id, admin, client),
+    };
   }
 
   @Delete('users/:id/personal-tokens/:tokenId')
@@ -127,7 +157,9 @@ export class AdminController {
   async revokePersonalToken(
     @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
     @Param('tokenId', new ParseUUIDPipe({ version: '4' })) tokenId: string,
+    @CurrentPrincipal() admin: Principal,
+    @Client() client: ClientInfo,
   ) {
-    await this.admin.revokePersonalToken(id, tokenId);
+    await this.admin.revokePersonalToken(id, tokenId, admin, client);
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module.js';
 import { AppConfig } from '../infra/config/app-config.js';
 import { AccessTokenStore } from './access-token.store.js';
 import { CredentialResolver } from './credential-resolver.js';
@@ -16,6 +17,7 @@ import { SESSION_IDLE_SECONDS, SessionStore } from './session.store.js';
  * the resolver from a cookie's session or a bearer value to a principal.
  */
 @Module({
+  imports: [EventsModule],
   providers: [
     SessionStore,
     {

@@ -13,12 +13,18 @@ import {
 } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Scope } from './scopes.js';
+import type {
+  EventContext,
+  SecurityEventInput,
+} from '../events/security-event.js';
+import { SecurityEvents } from '../events/security-events.js';
 import { Database } from '../infra/db/database.js';
 import { personalTokens, users } from '../infra/db/schema.js';
 import { redisKeys } from '../infra/redis/redis-keys.js';
 import { defineScripts, runScript } from '../infra/redis/redis-scripts.js';
 import { rewritePersonalToken } from './personal-token.scripts.js';
 import { REDIS } from '../infra/redis/redis.constants.js';
+import type { PersonalTokenRevocationReason } from '../infra/metrics/metrics.service.js';
 import type { Role } from '../users/user.js';
 
 /** A cached positive answer is kept this long (never beyond the token's expiry). */
@@ -73,6 +79,20 @@ export interface PersonalTokenRow {
   lastUsedAt: Date | null;
 }
 
+/** Why a token went, and who did it from where: its `personal_token.revoked` event. */
+export interface Revocation extends EventContext {
+  by: PersonalTokenRevocationReason;
+}
+
+/** The columns a revocation's event names: never the hash. */
+const REVOKED_COLUMNS = {
+  id: personalTokens.id,
+  userId: personalTokens.userId,
+  prefix: personalTokens.prefix,
+  name: personalTokens.name,
+  expiresAt: personalTokens.expiresAt,
+};
+
 /** What the cache said: the facts, a refusal (revoked, unknown), or nothing (ask PostgreSQL). */
 export type CachedPersonalToken = PersonalTokenFacts | 'refused' | null;
 
@@ -87,6 +107,7 @@ export type CachedPersonalToken = PersonalTokenFacts | 'refused' | null;
 export class PersonalTokenStore {
   constructor(
     private readonly database: Database,
+    private readonly events: SecurityEvents,
     @Inject(REDIS) private readonly redis: Redis,
   ) {
     defineScripts(redis, [rewritePersonalToken]);
@@ -95,33 +116,45 @@ export class PersonalTokenStore {
   /**
    * Inserts a token unless its owner already holds `limit` live ones; false when refused. One
    * transaction that first locks the owner's row, so creates for one account (on any
-   * instance) count one after the other, each seeing the rows the one before it inserted.
+   * instance) count one after the other, each seeing the rows the one before it inserted; its
+   * `personal_token.created` event is written in it.
    */
   async insert(
     row: Omit<PersonalTokenRow, 'lastUsedAt'>,
     limit: number,
+    context: EventContext,
   ): Promise<boolean> {
-    return this.database.run(() =>
-      this.database.db.transaction(async (tx) => {
-        await tx
-          .select({ id: users.id })
-          .from(users)
-          .where(eq(users.id, row.userId))
-          .for('update');
-        const [{ live }] = await tx
-          .select({ live: count() })
-          .from(personalTokens)
-          .where(
-            and(
-              eq(personalTokens.userId, row.userId),
-              gt(personalTokens.expiresAt, sql`now()`),
-            ),
-          );
-        if (live >= limit) return false;
-        await tx.insert(personalTokens).values(row);
-        return true;
-      }),
-    );
+    return this.events.inTransaction(async (tx, record) => {
+      await tx
+        .select({ id: users.id })
+        .from(users)
+        .where(eq(users.id, row.userId))
+        .for('update');
+      const [{ live }] = await tx
+        .select({ live: count() })
+        .from(personalTokens)
+        .where(
+          and(
+            eq(personalTokens.userId, row.userId),
+            gt(personalTokens.expiresAt, sql`now()`),
+          ),
+        );
+      if (live >= limit) return false;
+      await tx.insert(personalTokens).values(row);
+      record({
+        type: 'personal_token.created',
+        userId: row.userId,
+        ...context,
+        details: {
+          tokenId: row.id,
+          prefix: row.prefix,
+          name: row.name,
+          scopes: row.scopes,
+          expiresAt: row.expiresAt.toISOString(),
+        },
+      });
+      return true;
+    });
   }
 
   /**
@@ -220,44 +253,69 @@ export class PersonalTokenStore {
     return rows.map((row) => row.tokenHash);
   }
 
-  /** Deletes one of the user's tokens; true for the one caller that deleted it. */
-  async delete(userId: string, id: string): Promise<boolean> {
+  /** Deletes one of the user's tokens, with its event; true for the one caller that deleted it. */
+  async delete(
+    userId: string,
+    id: string,
+    revocation: Revocation,
+  ): Promise<boolean> {
     if (!UUID.test(userId) || !UUID.test(id)) return false;
-    const rows = await this.database.run(() =>
-      this.database.db
+    const rows = await this.events.inTransaction(async (tx, record) => {
+      const deleted = await tx
         .delete(personalTokens)
         .where(
           and(eq(personalTokens.id, id), eq(personalTokens.userId, userId)),
         )
-        .returning({ id: personalTokens.id }),
-    );
+        .returning(REVOKED_COLUMNS);
+      deleted.map((row) => revokedEvent(row, revocation)).forEach(record);
+      return deleted;
+    });
     return rows.length === 1;
   }
 
-  /** Deletes the token with this hash, whoever's it is; true for the one caller that deleted it. */
-  async deleteByHash(tokenHash: string): Promise<boolean> {
-    const rows = await this.database.run(() =>
-      this.database.db
+  /**
+   * Deletes the token with this hash, whoever's it is, with its event; true for the one caller
+   * that deleted it.
+   */
+  async deleteByHash(
+    tokenHash: string,
+    revocation: Revocation,
+  ): Promise<boolean> {
+    const rows = await this.events.inTransaction(async (tx, record) => {
+      const deleted = await tx
         .delete(personalTokens)
         .where(eq(personalTokens.tokenHash, tokenHash))
-        .returning({ id: personalTokens.id }),
-    );
+        .returning(REVOKED_COLUMNS);
+      deleted.map((row) => revokedEvent(row, revocation)).forEach(record);
+      return deleted;
+    });
     return rows.length === 1;
   }
 
-  /** Deletes every token of the user; the hashes deleted, live or expired. */
-  async deleteAll(userId: string): Promise<{ hash: string; live: boolean }[]> {
+  /**
+   * Deletes every token of the user, with an event for each live one; the hashes deleted,
+   * live or expired.
+   */
+  async deleteAll(
+    userId: string,
+    revocation: Revocation,
+  ): Promise<{ hash: string; live: boolean }[]> {
     if (!UUID.test(userId)) return [];
-    const rows = await this.database.run(() =>
-      this.database.db
+    const now = Date.now();
+    const rows = await this.events.inTransaction(async (tx, record) => {
+      const deleted = await tx
         .delete(personalTokens)
         .where(eq(personalTokens.userId, userId))
         .returning({
+          ...REVOKED_COLUMNS,
           tokenHash: personalTokens.tokenHash,
-          expiresAt: personalTokens.expiresAt,
-        }),
-    );
-    const now = Date.now();
+        });
+      deleted
+        .filter((row) => row.expiresAt.getTime() > now)
+        .map((row) => revokedEvent(row, revocation))
+        .forEach(record);
+      return deleted;
+    });
     return rows.map((row) => ({
       hash: row.tokenHash,
       live: row.expiresAt.getTime() > now,
@@ -357,6 +415,19 @@ export class PersonalTokenStore {
       }),
     );
   }
+}
+
+/** A revoked token's event: its id, shown prefix and name; never its hash. */
+function revokedEvent(
+  row: { id: string; userId: string; prefix: string; name: string },
+  { by, ...context }: Revocation,
+): SecurityEventInput {
+  return {
+    type: 'personal_token.revoked',
+    userId: row.userId,
+    ...context,
+    details: { tokenId: row.id, prefix: row.prefix, name: row.name, by },
+  };
 }
 
 function cacheTtl(facts: PersonalTokenFacts): number {

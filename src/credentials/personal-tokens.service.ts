@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Principal } from './principal.js';
+import type { EventContext } from '../events/security-event.js';
+import { ownContext } from './event-context.js';
+import type { ClientInfo, Principal } from './principal.js';
 import { SCOPE_NAMES, scopesForRoles, type Scope } from './scopes.js';
 import { AppConfig } from '../infra/config/app-config.js';
 import { DomainError } from '../infra/http/domain-error.js';
@@ -85,6 +87,7 @@ export class PersonalTokensService {
     principal: Principal,
     input: CreatePersonalTokenInput,
     reauthenticate: () => Promise<void>,
+    client: ClientInfo,
   ): Promise<CreatedPersonalToken> {
     const days = input.expiresInDays ?? PERSONAL_TOKEN_DAYS.default;
     if (
@@ -119,7 +122,7 @@ export class PersonalTokensService {
       expiresAt: new Date(now.getTime() + days * DAY_MS),
     };
     const limit = this.config.personalTokensPerUser;
-    if (!(await this.store.insert(row, limit)))
+    if (!(await this.store.insert(row, limit, ownContext(principal, client))))
       throw invalid(
         `at most ${limit} personal access tokens per account; revoke one first`,
       );
@@ -150,28 +153,35 @@ export class PersonalTokensService {
   /**
    * Revokes one of the user's tokens. The cache entry is marked refused before the row goes,
    * so a revocation that cannot reach Redis fails (503) instead of leaving a cached token alive.
+   * `context` is who revoked it and from where, for its event.
    */
   async revoke(
     userId: string,
     id: string,
-    reason: PersonalTokenRevocationReason = 'owner',
+    reason: PersonalTokenRevocationReason,
+    context: EventContext,
   ): Promise<void> {
     const hash = await this.store.hashOf(userId, id);
     if (hash === null) throw notFound();
     await this.store.refuse([hash]);
     // Two revocations at once: the database lets one delete the row; the other is a 404.
-    if (!(await this.store.delete(userId, id))) throw notFound();
+    if (!(await this.store.delete(userId, id, { by: reason, ...context })))
+      throw notFound();
     this.metrics.personalTokensRevoked(reason, 1);
   }
 
   /** Revokes every token of the user; how many live ones there were. */
   async revokeAll(
     userId: string,
-    reason: PersonalTokenRevocationReason = 'owner',
+    reason: PersonalTokenRevocationReason,
+    context: EventContext,
   ): Promise<number> {
     const before = await this.store.hashesOf(userId);
     await this.store.refuse(before);
-    const deleted = await this.store.deleteAll(userId);
+    const deleted = await this.store.deleteAll(userId, {
+      by: reason,
+      ...context,
+    });
     // A token created between the two reads may have been used (and cached) meanwhile.
     const seen = new Set(before);
     await this.store.refuse(
@@ -214,11 +224,12 @@ export class PersonalTokensService {
    * Revokes the token itself, for whoever holds it (RFC 7009: a leaked token's finder can end
    * it). False when it was not a live personal token.
    */
-  async revokeSecret(token: string): Promise<boolean> {
+  async revokeSecret(token: string, client: ClientInfo): Promise<boolean> {
     if (!isWellFormedPersonalToken(token)) return false;
     const hash = hashSecret(token);
     await this.store.refuse([hash]);
-    if (!(await this.store.deleteByHash(hash))) return false;
+    const revocation = { by: 'revocation_endpoint' as const, client };
+    if (!(await this.store.deleteByHash(hash, revocation))) return false;
     this.metrics.personalTokensRevoked('revocation_endpoint', 1);
     return true;
   }

@@ -16,7 +16,8 @@ import {
   CurrentPrincipal,
   Public,
 } from '../auth/authenticated.decorator.js';
-import type { Principal } from '../credentials/principal.js';
+import { Client } from '../auth/client.decorator.js';
+import type { ClientInfo, Principal } from '../credentials/principal.js';
 import { LOGIN_PAGE_PATH, prefersHtml } from '../infra/http/browser.js';
 import { ErrorBody } from '../infra/http/error-body.dto.js';
 import { FORM_AND_JSON, MessageDto } from '../infra/http/http-bodies.js';
@@ -55,10 +56,11 @@ export class LoginController {
   })
   async register(
     @Body() dto: RegisterDto,
+    @Client() client: ClientInfo,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const user = await this.auth.register(dto.username, dto.password);
+    const user = await this.auth.register(dto.username, dto.password, client);
     if (prefersHtml(req)) {
       res.redirect(
         303,
@@ -87,13 +89,13 @@ export class LoginController {
   async changePassword(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: ChangePasswordDto,
-    @Req() req: Request,
+    @Client() client: ClientInfo,
   ) {
     await this.auth.changePassword(
       principal,
       dto.currentPassword,
       dto.newPassword,
-      req.ip ?? '',
+      client,
     );
     return { message: 'Password changed' };
   }

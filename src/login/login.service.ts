@@ -4,11 +4,13 @@ import { LoginsService } from '../credentials/logins.service.js';
 import type { ClientInfo, Principal } from '../credentials/principal.js';
 import { grantScope, type Scope } from '../credentials/scopes.js';
 import { sessionDeadline } from '../credentials/session-id.js';
+import { ownContext } from '../credentials/event-context.js';
+import { SecurityEvents } from '../events/security-events.js';
 import { AppConfig } from '../infra/config/app-config.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { MetricsService } from '../infra/metrics/metrics.service.js';
-import type { PublicUser } from '../users/user.js';
-import { toPublicUser } from '../users/user.js';
+import type { PublicUser, User } from '../users/user.js';
+import { toPublicUser, USERNAME_PATTERN } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
 import { failedLoginOutcome } from './login-outcome.js';
 import type { LoginSession } from './login-session.js';
@@ -19,6 +21,10 @@ const WRONG_PASSWORD_CODES: ReadonlySet<string> = new Set([
   'invalid_grant',
   'wrong_password',
 ]);
+
+function isWrongPassword(err: unknown): boolean {
+  return err instanceof DomainError && WRONG_PASSWORD_CODES.has(err.code);
+}
 
 /** What a password login answers: its first access token and, for API clients, a refresh token. */
 export interface LoginTokens extends IssuedToken {
@@ -41,10 +47,17 @@ export class LoginService {
     private readonly throttle: LoginThrottle,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
+    private readonly events: SecurityEvents,
   ) {}
 
-  async register(username: string, password: string): Promise<PublicUser> {
-    return toPublicUser(await this.users.register(username, password));
+  async register(
+    username: string,
+    password: string,
+    client: ClientInfo,
+  ): Promise<PublicUser> {
+    return toPublicUser(
+      await this.users.register(username, password, undefined, { client }),
+    );
   }
 
   /**
@@ -64,14 +77,28 @@ export class LoginService {
     let draft: DraftLogin;
     try {
       let epoch = '';
-      const user = await this.underThrottle(grant.username, client.ip, () =>
-        this.users.verifyCredentials(
-          grant.username,
-          grant.password,
-          async (found) => {
-            epoch = await this.logins.epochOf(found.id);
-          },
-        ),
+      let found: User | undefined;
+      const user = await this.underThrottle(grant.username, client, () =>
+        this.users
+          .verifyCredentials(
+            grant.username,
+            grant.password,
+            async (account) => {
+              found = account;
+              epoch = await this.logins.epochOf(account.id);
+            },
+          )
+          .catch((err: unknown) => {
+            // An unknown name is only counted (auth_logins_total): what was typed is not stored.
+            if (found && isWrongPassword(err))
+              this.events.record({
+                type: 'login.failed',
+                userId: found.id,
+                client,
+                details: found.disabled ? { reason: 'account_disabled' } : {},
+              });
+            throw err;
+          }),
       );
       const sessionId = await session.regenerate();
       const sessionExpiresAt = sessionDeadline(sessionId);
@@ -116,6 +143,13 @@ export class LoginService {
     this.metrics.loginAttempted('success');
     this.metrics.tokensIssued();
     const { record } = draft.access;
+    this.events.record({
+      type: 'login.succeeded',
+      userId: record.userId,
+      client,
+      loginId: record.loginId,
+      details: { scope: record.scope.join(' ') },
+    });
     return {
       accessToken: draft.access.token,
       expiresIn: Math.floor((record.expiresAt - record.issuedAt) / 1000),
@@ -131,18 +165,27 @@ export class LoginService {
    */
   private async underThrottle<T>(
     username: string,
-    address: string,
+    client: ClientInfo,
     check: () => Promise<T>,
   ): Promise<T> {
-    const reservation = await this.throttle.reserve(username, address);
+    const reservation = await this.throttle
+      .reserve(username, client.ip)
+      .catch((err: unknown) => {
+        // Folded per account and minute, resolved to the account off the request path.
+        if (
+          err instanceof DomainError &&
+          err.code === 'too_many_attempts' &&
+          USERNAME_PATTERN.test(username)
+        )
+          this.events.throttled(username, client);
+        throw err;
+      });
     let result: T;
     try {
       result = await check();
     } catch (err) {
-      const wrongPassword =
-        err instanceof DomainError && WRONG_PASSWORD_CODES.has(err.code);
       await (
-        wrongPassword ? reservation.failed() : reservation.release()
+        isWrongPassword(err) ? reservation.failed() : reservation.release()
       ).catch(() => undefined);
       throw err;
     }
@@ -157,12 +200,18 @@ export class LoginService {
   async confirmPassword(
     principal: Principal,
     password: string,
-    address: string,
+    client: ClientInfo,
   ): Promise<void> {
     const user = await this.users.getById(principal.userId);
     // Throttled like a login, so a stolen session cannot guess the password at leisure.
-    await this.underThrottle(user.username, address, async () => {
+    await this.underThrottle(user.username, client, async () => {
       if (!(await this.users.verifyPassword(user, password))) {
+        this.events.record({
+          type: 'login.failed',
+          userId: user.id,
+          ...ownContext(principal, client),
+          details: { reauthentication: true },
+        });
         throw new DomainError(
           'wrong_password',
           'The current password is wrong',
@@ -176,10 +225,14 @@ export class LoginService {
     principal: Principal,
     currentPassword: string,
     newPassword: string,
-    address: string,
+    client: ClientInfo,
   ): Promise<void> {
-    await this.confirmPassword(principal, currentPassword, address);
-    await this.users.changePassword(principal.userId, newPassword);
+    await this.confirmPassword(principal, currentPassword, client);
+    await this.users.changePassword(
+      principal.userId,
+      newPassword,
+      ownContext(principal, client),
+    );
     const ended = await this.logins.endAll(principal.userId, principal.loginId);
     this.metrics.tokensRevoked('password_change', ended.tokens);
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { and, asc, eq, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
-import { Database, type Db, type DbTransaction } from '../infra/db/database.js';
+import { Database, type Db, type Tx } from '../infra/db/database.js';
 import { mailOutbox } from '../infra/db/schema.js';
 
 /** A row the sender has claimed: it alone may send it until the lease ends. */
@@ -37,7 +37,7 @@ export class MailOutboxStore {
 
   /** Queues a row in the caller's transaction (or on its own, given the database). */
   async insert(
-    db: Db | DbTransaction,
+    db: Db | Tx,
     row: { id: string; recipient: string; payload: string; keyId: string },
   ): Promise<void> {
     await db.insert(mailOutbox).values(row);
@@ -55,8 +55,7 @@ export class MailOutboxStore {
 
   /** Claims up to `batch` due rows, oldest due first, for `leaseMs`. */
   async claim(batch: number, leaseMs: number): Promise<ClaimedMail[]> {
-    const db = this.database.background;
-    return this.database.run(() =>
+    return this.runInBackground((db) =>
       db
         .update(mailOutbox)
         .set({
@@ -92,10 +91,8 @@ export class MailOutboxStore {
 
   /** Sent: the row goes (nothing of a sent mail is kept). */
   async delete(mail: ClaimedMail): Promise<void> {
-    await this.database.run(() =>
-      this.database.background
-        .delete(mailOutbox)
-        .where(this.stillClaimed(mail)),
+    await this.runInBackground((db) =>
+      db.delete(mailOutbox).where(this.stillClaimed(mail)),
     );
   }
 
@@ -111,8 +108,8 @@ export class MailOutboxStore {
   ): Promise<boolean> {
     const next = sql`now() + make_interval(secs => ${seconds(delayMs)})`;
     const tooLate = sql`${mailOutbox.createdAt} + make_interval(secs => ${retryForSeconds}) < ${next}`;
-    const rows = await this.database.run(() =>
-      this.database.background
+    const rows = await this.runInBackground((db) =>
+      db
         .update(mailOutbox)
         .set({
           nextAttemptAt: next,
@@ -128,8 +125,8 @@ export class MailOutboxStore {
 
   /** Given up on: refused for good, or unreadable. Its payload goes; the error stays a while. */
   async fail(mail: ClaimedMail, error: string): Promise<void> {
-    await this.database.run(() =>
-      this.database.background
+    await this.runInBackground((db) =>
+      db
         .update(mailOutbox)
         .set({ failedAt: sql`now()`, payload: null, lastError: error })
         .where(this.stillClaimed(mail)),
@@ -138,8 +135,8 @@ export class MailOutboxStore {
 
   /** Gives a claimed row back at once (shutdown cut its send short): the try is not counted. */
   async release(mail: ClaimedMail): Promise<void> {
-    await this.database.run(() =>
-      this.database.background
+    await this.runInBackground((db) =>
+      db
         .update(mailOutbox)
         .set({
           nextAttemptAt: sql`now()`,
@@ -150,8 +147,8 @@ export class MailOutboxStore {
   }
 
   async backlog(): Promise<OutboxBacklog> {
-    const [row] = await this.database.run(() =>
-      this.database.background
+    const [row] = await this.runInBackground((db) =>
+      db
         .select({
           queued: sql<number>`count(*)::int`,
           oldestSeconds: sql<
@@ -174,8 +171,8 @@ export class MailOutboxStore {
 
   /** Deletes failed rows older than `days`; how many. */
   async deleteFailed(days: number): Promise<number> {
-    const rows = await this.database.run(() =>
-      this.database.background
+    const rows = await this.runInBackground((db) =>
+      db
         .delete(mailOutbox)
         .where(
           lt(mailOutbox.failedAt, sql`now() - make_interval(days => ${days})`),
@@ -183,6 +180,13 @@ export class MailOutboxStore {
         .returning({ id: mailOutbox.id }),
     );
     return rows.length;
+  }
+
+  /** A statement no request waits for: counted as background work, not as a request's. */
+  private runInBackground<T>(query: (db: Db) => PromiseLike<T>): Promise<T> {
+    return this.database.background(() =>
+      this.database.run(() => query(this.database.db)),
+    );
   }
 
   /** The claim is still this one: no other instance has claimed the row since (its lease ran out). */

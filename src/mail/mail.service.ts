@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../infra/config/app-config.js';
-import type { DbTransaction } from '../infra/db/database.js';
+import type { Tx } from '../infra/db/database.js';
 import { MailCipher } from './mail-cipher.js';
 import { checkMailMessage, type MailMessage } from './mail-message.js';
 import { MailOutboxStore } from './mail-outbox.store.js';
@@ -34,7 +34,7 @@ export class MailService {
    * couple of seconds), and never if it rolls back. Use it for a mail that carries what the
    * same transaction writes, such as a token. The id of the outbox row.
    */
-  async enqueueIn(tx: DbTransaction, message: MailMessage): Promise<string> {
+  async enqueueIn(tx: Tx, message: MailMessage): Promise<string> {
     const id = randomUUID();
     await this.store.insert(tx, this.sealed(id, message));
     this.sender.wake(AFTER_COMMIT_MS);

@@ -29,13 +29,15 @@ import {
   SWAGGER_INTROSPECTION,
   SWAGGER_OAUTH2,
 } from '../auth/authenticated.decorator.js';
+import { Client } from '../auth/client.decorator.js';
 import type { IssuedToken } from '../credentials/logins.service.js';
-import type { Principal } from '../credentials/principal.js';
+import type { ClientInfo, Principal } from '../credentials/principal.js';
 import { formatScope } from '../credentials/scopes.js';
 import { AppConfig } from '../infra/config/app-config.js';
 import { LOGIN_PAGE_PATH, prefersHtml } from '../infra/http/browser.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { ErrorBody, OAuthErrorBody } from '../infra/http/error-body.dto.js';
+import { clientOf } from '../infra/http/client.js';
 import { FORM_AND_JSON } from '../infra/http/http-bodies.js';
 import { loginSessionOf } from '../login/login-session.js';
 import { LoginService } from '../login/login.service.js';
@@ -156,6 +158,7 @@ export class OAuthController {
       const refreshed = await this.oauth.refresh(
         grant.refreshToken,
         grant.scope,
+        clientOf(req),
       );
       return {
         access_token: refreshed.accessToken,
@@ -176,7 +179,7 @@ export class OAuthController {
     // A browser form keeps the session cookie only: a refresh token would go nowhere.
     const token = await this.login.login(
       grant,
-      { userAgent: req.get('user-agent') ?? '', ip: req.ip ?? '' },
+      clientOf(req),
       loginSessionOf(req),
       { refreshToken: !html },
     );
@@ -200,11 +203,12 @@ export class OAuthController {
   @ApiOkResponse({ description: 'Revoked, or nothing to revoke' })
   async revoke(
     @Body() body: unknown,
+    @Client() client: ClientInfo,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Record<string, never>> {
     const { token, hint } = tokenParameters(body);
     res.set(NO_STORE);
-    await this.oauth.revoke(token, hint);
+    await this.oauth.revoke(token, hint, client);
     return {};
   }
 

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import { CredentialResolver } from '../credentials/credential-resolver.js';
 import {
@@ -8,7 +8,7 @@ import {
 } from '../credentials/logins.service.js';
 import { looksLikePersonalToken } from '../credentials/personal-token.js';
 import { PersonalTokensService } from '../credentials/personal-tokens.service.js';
-import type { Principal } from '../credentials/principal.js';
+import type { ClientInfo, Principal } from '../credentials/principal.js';
 import {
   formatScope,
   grantScope,
@@ -17,6 +17,7 @@ import {
 } from '../credentials/scopes.js';
 import { hashSecret } from '../credentials/secret-hash.js';
 import type { SessionAuth } from '../credentials/session-auth.js';
+import { SecurityEvents } from '../events/security-events.js';
 import { AppConfig } from '../infra/config/app-config.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { MetricsService } from '../infra/metrics/metrics.service.js';
@@ -57,14 +58,13 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
  */
 @Injectable()
 export class OAuthService {
-  private readonly logger = new Logger('Auth');
-
   constructor(
     private readonly logins: LoginsService,
     private readonly credentials: CredentialResolver,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
     private readonly personalTokens: PersonalTokensService,
+    private readonly events: SecurityEvents,
   ) {}
 
   /** A further token for the login behind a session, with the requested scopes its roles allow. */
@@ -94,6 +94,7 @@ export class OAuthService {
   async refresh(
     refreshToken: string,
     scope: Scope[] | undefined,
+    client: ClientInfo,
   ): Promise<RefreshedTokens> {
     const result = await this.logins.refresh(refreshToken, scope);
     this.metrics.refreshed(result.outcome);
@@ -108,9 +109,12 @@ export class OAuthService {
     ) {
       const revoked = await this.logins.end(result.userId, result.loginId);
       this.metrics.tokensRevoked('refresh_reuse', revoked);
-      this.logger.warn(
-        `Security event: a rotated refresh token was used again; login ${result.loginId} ended`,
-      );
+      this.events.record({
+        type: 'refresh.reuse_detected',
+        userId: result.userId,
+        client,
+        loginId: result.loginId,
+      });
     }
     throw new DomainError(
       'invalid_grant',
@@ -122,9 +126,13 @@ export class OAuthService {
    * Revokes a token of any kind: an access token ends alone, a refresh token ends its login.
    * Unknown and already revoked tokens are no error (RFC 7009 2.2).
    */
-  async revoke(token: string, hint?: TokenTypeHint): Promise<void> {
+  async revoke(
+    token: string,
+    hint: TokenTypeHint | undefined,
+    client: ClientInfo,
+  ): Promise<void> {
     if (looksLikePersonalToken(token)) {
-      await this.personalTokens.revokeSecret(token);
+      await this.personalTokens.revokeSecret(token, client);
       return;
     }
     const kinds: TokenTypeHint[] =
@@ -142,6 +150,13 @@ export class OAuthService {
         if (record) {
           const revoked = await this.logins.end(record.userId, record.loginId);
           this.metrics.tokensRevoked('revoked', revoked);
+          this.events.record({
+            type: 'login.ended',
+            userId: record.userId,
+            client,
+            loginId: record.loginId,
+            details: { by: 'revocation' },
+          });
           return;
         }
       }

@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import type { SecurityEventInput } from '../events/security-event.js';
+import { SecurityEvents } from '../events/security-events.js';
 import { Database } from '../infra/db/database.js';
 import { isUniqueViolation } from '../infra/db/database-errors.js';
 import { users } from '../infra/db/schema.js';
 import { USERNAME_PATTERN, type Role, type User } from './user.js';
 import {
+  ChangeEvents,
   UserListQuery,
   UserPage,
   UserPatch,
@@ -35,19 +38,27 @@ const lowerUsername = sql`lower(${users.username})`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Accounts in PostgreSQL or PGlite through Drizzle: one statement per call, each under the
- * database's deadline. Timestamps are written from JavaScript, at the millisecond precision
- * the listing cursor carries.
+ * Accounts in PostgreSQL or PGlite through Drizzle: one statement per read, each under the
+ * database's deadline; a change is one transaction with its security events. Timestamps are
+ * written from JavaScript, at the millisecond precision the listing cursor carries.
  */
 @Injectable()
 export class DrizzleUserRepository extends UserRepository {
-  constructor(private readonly database: Database) {
+  constructor(
+    private readonly database: Database,
+    private readonly events: SecurityEvents,
+  ) {
     super();
   }
 
-  async create(user: User): Promise<boolean> {
+  async create(
+    user: User,
+    events: SecurityEventInput[] = [],
+  ): Promise<boolean> {
     try {
-      const inserted = await this.database.run(() =>
+      // One statement, the event included: the unique index on lower(username) decides,
+      // atomically, between simultaneous registrations.
+      return await this.events.withChange(
         this.database.db
           .insert(users)
           .values({
@@ -56,11 +67,10 @@ export class DrizzleUserRepository extends UserRepository {
             updatedAt: new Date(user.updatedAt),
             passwordChangedAt: new Date(user.passwordChangedAt),
           })
-          // The unique index on lower(username) decides, atomically, between simultaneous registrations.
           .onConflictDoNothing()
           .returning({ id: users.id }),
+        events,
       );
-      return inserted.length === 1;
     } catch (err) {
       // ON CONFLICT covers the index; this also covers a conflict it cannot see (none today).
       if (isUniqueViolation(err)) return false;
@@ -80,21 +90,35 @@ export class DrizzleUserRepository extends UserRepository {
     return this.one(sql`${lowerUsername} = lower(${username})`);
   }
 
-  async update(id: string, patch: UserPatch): Promise<User | null> {
+  async update(
+    id: string,
+    patch: UserPatch,
+    events: ChangeEvents,
+  ): Promise<User | null> {
     if (!UUID.test(id)) return null;
     const now = new Date();
-    const rows = await this.database.run(() =>
-      this.database.db
-        .update(users)
-        .set({
-          ...patch,
-          updatedAt: now,
-          ...(patch.passwordHash !== undefined && { passwordChangedAt: now }),
-        })
+    const set = {
+      ...patch,
+      updatedAt: now,
+      ...(patch.passwordHash !== undefined && { passwordChangedAt: now }),
+    };
+    // The row is locked first, so the events compare it with what this change made of it.
+    return this.events.inTransaction(async (tx, record) => {
+      const [before] = await tx
+        .select()
+        .from(users)
         .where(eq(users.id, id))
-        .returning(),
-    );
-    return rows[0] ? toUser(rows[0]) : null;
+        .for('update');
+      if (!before) return null;
+      const [after] = await tx
+        .update(users)
+        .set(set)
+        .where(eq(users.id, id))
+        .returning();
+      const user = toUser(after);
+      events(toUser(before), user).forEach(record);
+      return user;
+    });
   }
 
   async rehash(id: string, from: string, to: string): Promise<void> {

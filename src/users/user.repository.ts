@@ -1,7 +1,8 @@
+import type { SecurityEventInput } from '../events/security-event.js';
 import type { Role, User } from './user.js';
 
 /** A place in the listing order (creation time, then id): the page after it starts past it. */
-export interface UserListPosition {
+interface UserListPosition {
   createdAt: string;
   id: string;
 }
@@ -23,14 +24,27 @@ export type UserPatch = Partial<Pick<User, 'disabled' | 'passwordHash'>> & {
   roles?: Role[];
 };
 
-/** Storage for accounts: the `users` table of PostgreSQL (or the embedded PGlite). */
+/** The security events of an account's change, from the account before and after it. */
+export type ChangeEvents = (before: User, after: User) => SecurityEventInput[];
+
+/**
+ * Storage for accounts: the `users` table of PostgreSQL (or the embedded PGlite). A change
+ * writes its security events in its own transaction: both or neither.
+ */
 export abstract class UserRepository {
-  /** Stores the user unless the username (case-insensitive) is taken; false when taken. */
-  abstract create(user: User): Promise<boolean>;
+  /** Stores the user, and `events` with it, unless the username (case-insensitive) is taken; false when taken. */
+  abstract create(user: User, events?: SecurityEventInput[]): Promise<boolean>;
   abstract findById(id: string): Promise<User | null>;
   abstract findByUsername(username: string): Promise<User | null>;
-  /** Applies the patch, sets `updatedAt` (and `passwordChangedAt` with a new hash); null when no such user. */
-  abstract update(id: string, patch: UserPatch): Promise<User | null>;
+  /**
+   * Applies the patch, sets `updatedAt` (and `passwordChangedAt` with a new hash), and writes
+   * the events `events` makes of the change; null when no such user.
+   */
+  abstract update(
+    id: string,
+    patch: UserPatch,
+    events: ChangeEvents,
+  ): Promise<User | null>;
   /**
    * Replaces a password hash with a stronger hash of the same password, unless the hash has
    * changed meanwhile (a password change wins); `passwordChangedAt` stays as it is.

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module.js';
 import { PasswordHasher } from './password-hasher.js';
 import { DrizzleUserRepository } from './drizzle-user.repository.js';
 import { UserRepository } from './user.repository.js';
 import { UsersService } from './users.service.js';
 
 @Module({
+  imports: [EventsModule],
   providers: [
     PasswordHasher,
     UsersService,

@@ -1,5 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type {
+  EventContext,
+  SecurityEventInput,
+} from '../events/security-event.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { PasswordHasher } from './password-hasher.js';
 import { assertPasswordPolicy } from './password-policy.js';
@@ -15,10 +19,12 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
   ) {}
 
+  /** Creates an account; `context` says where from, for its `account.registered` event. */
   async register(
     username: string,
     password: string,
     roles: Role[] = ['user'],
+    context: EventContext = {},
   ): Promise<User> {
     assertPasswordPolicy(password);
     const now = new Date().toISOString();
@@ -33,7 +39,13 @@ export class UsersService {
       passwordChangedAt: now,
     };
     // One insert: the unique index decides, so a taken name costs a hash but no extra query.
-    if (!(await this.users.create(user)))
+    const registered: SecurityEventInput = {
+      type: 'account.registered',
+      userId: user.id,
+      client: context.client,
+      details: { roles },
+    };
+    if (!(await this.users.create(user, [registered])))
       throw new DomainError('username_taken', 'That username is taken');
     return user;
   }
@@ -79,11 +91,22 @@ export class UsersService {
     await this.users.rehash(user.id, user.passwordHash, stronger);
   }
 
-  async changePassword(userId: string, newPassword: string): Promise<void> {
+  /** Sets a new password; `context` is the owner's, for its `password.changed` event. */
+  async changePassword(
+    userId: string,
+    newPassword: string,
+    context: EventContext = {},
+  ): Promise<void> {
     assertPasswordPolicy(newPassword, 'newPassword');
     const passwordHash = await this.hasher.hash(newPassword);
-    if (!(await this.users.update(userId, { passwordHash })))
-      throw new DomainError('not_found', 'No such user');
+    const changed = await this.users.update(
+      userId,
+      { passwordHash },
+      (_, after) => [
+        { type: 'password.changed', userId: after.id, ...context },
+      ],
+    );
+    if (!changed) throw new DomainError('not_found', 'No such user');
   }
 
   async getById(id: string): Promise<User> {
@@ -92,11 +115,23 @@ export class UsersService {
     return user;
   }
 
+  /**
+   * An admin's change of roles or the disabled flag; each change it makes (a retry that changes
+   * nothing makes none) is an event naming the admin, written with it.
+   */
   async update(
     id: string,
     patch: { roles?: Role[]; disabled?: boolean },
+    admin: EventContext = {},
   ): Promise<User> {
-    const user = await this.users.update(id, patch);
+    const user = await this.users.update(id, patch, (before, after) =>
+      adminChanges(before, after).map((change) => ({
+        ...change,
+        userId: after.id,
+        actorId: admin.actorId,
+        client: admin.client,
+      })),
+    );
     if (!user) throw new DomainError('not_found', 'No such user');
     return user;
   }
@@ -120,4 +155,25 @@ export class UsersService {
       throw err;
     }
   }
+}
+
+/** The events of an admin's change: what differs between the account before and after it. */
+function adminChanges(
+  before: User,
+  after: User,
+): Pick<SecurityEventInput, 'type' | 'details'>[] {
+  const changes: Pick<SecurityEventInput, 'type' | 'details'>[] = [];
+  const sameRoles =
+    before.roles.length === after.roles.length &&
+    before.roles.every((role) => after.roles.includes(role));
+  if (!sameRoles)
+    changes.push({
+      type: 'admin.roles_changed',
+      details: { old: before.roles, new: after.roles },
+    });
+  if (!before.disabled && after.disabled)
+    changes.push({ type: 'admin.account_disabled' });
+  if (before.disabled && !after.disabled)
+    changes.push({ type: 'admin.account_enabled' });
+  return changes;
 }

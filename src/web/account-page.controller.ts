@@ -33,10 +33,15 @@ import {
   type AccountPageModel,
   renderAccountPage,
 } from './account-page.js';
-import { describeDevice } from './device.js';
+import { clientOf, plainAddress } from '../infra/http/client.js';
+import { describeDevice } from '../infra/http/device.js';
+import { describeActivity } from './activity.js';
 import { FormOnceStore } from './form-once.store.js';
 import { PersonalTokenFormDto } from './dto/personal-token-form.dto.js';
 import { PERSONAL_TOKEN_DAYS } from '../credentials/personal-tokens.service.js';
+
+/** How many of the latest events the page shows. */
+const RECENT_ACTIVITY = 20;
 
 const EXPIRY_CHOICES = [7, 30, 90, 180, 365] as const;
 
@@ -85,7 +90,7 @@ export class AccountPageController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.account.endLogin(principal, id);
+    await this.account.endLogin(principal, id, clientOf(req));
     if (id === principal.loginId) return this.loggedOut(req, res);
     res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=login_ended`);
   }
@@ -96,7 +101,7 @@ export class AccountPageController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.account.endAllLogins(principal);
+    await this.account.endAllLogins(principal, clientOf(req));
     this.loggedOut(req, res);
   }
 
@@ -111,7 +116,7 @@ export class AccountPageController {
       principal,
       dto.currentPassword,
       dto.newPassword,
-      req.ip ?? '',
+      clientOf(req),
     );
     res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=password_changed`);
   }
@@ -140,7 +145,7 @@ export class AccountPageController {
         expiresInDays: dto.expiresInDays,
         currentPassword: dto.currentPassword,
       },
-      req.ip ?? '',
+      clientOf(req),
     );
     sendPage(res, await this.render(principal, { createdToken: created }));
   }
@@ -149,9 +154,10 @@ export class AccountPageController {
   async revokeToken(
     @CurrentPrincipal() principal: Principal,
     @Param('id', TOKEN_ID) id: string,
+    @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.account.revokePersonalToken(principal, id);
+    await this.account.revokePersonalToken(principal, id, clientOf(req));
     res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=token_revoked`);
   }
 
@@ -167,21 +173,31 @@ export class AccountPageController {
     principal: Principal,
     extra: Pick<AccountPageModel, 'notice' | 'error' | 'createdToken'>,
   ): Promise<string> {
-    const [logins, tokens] = await Promise.all([
+    const [logins, tokens, events] = await Promise.all([
       this.account.listLogins(principal),
       this.account.listPersonalTokens(principal),
+      this.account.listEvents(principal, { limit: RECENT_ACTIVITY }),
     ]);
+    const live = new Set(logins.map((login) => login.id));
     return renderAccountPage({
       username: principal.username,
       logins: logins.map((login) => ({
         id: login.id,
         device: describeDevice(login.userAgent),
-        ip: login.ip,
+        ip: plainAddress(login.ip),
         createdAt: login.createdAt,
         lastSeenAt: login.lastSeenAt,
         current: login.current,
       })),
       tokens,
+      activity: events.items.map((event) => ({
+        at: event.at,
+        text: describeActivity(event),
+        liveLoginId:
+          event.loginId !== null && live.has(event.loginId)
+            ? event.loginId
+            : null,
+      })),
       grantableScopes: scopesForRoles(principal.roles).map((name) => ({
         name,
         description: SCOPES[name],

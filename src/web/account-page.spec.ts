@@ -10,6 +10,7 @@ const MODEL: AccountPageModel = {
   username: 'alice',
   logins: [],
   tokens: [],
+  activity: [],
   grantableScopes: [{ name: 'profile', description: 'Read your account' }],
   expiryDays: { choices: [7, 30], default: 30 },
   tokenFormId: 'AAAAAAAAAAAAAAAAAAAAAA',
@@ -127,5 +128,45 @@ describe('account page', () => {
       form: 'personal-tokens',
       message: expect.stringContaining('sent already'),
     });
+  });
+
+  it('shows recent activity escaped, linking a live login by its public id only', () => {
+    const html = renderAccountPage({
+      ...MODEL,
+      logins: [
+        {
+          id: 'L1',
+          device: 'Firefox on Windows',
+          ip: '203.0.113.7',
+          createdAt: '2026-12-01T10:00:00.000Z',
+          lastSeenAt: '2026-12-01T10:00:00.000Z',
+          current: true,
+        },
+      ],
+      activity: [
+        {
+          at: '2026-12-01T10:00:00.000Z',
+          text: 'Logged in from Firefox on Windows, 203.0.113.7',
+          liveLoginId: 'L1',
+        },
+        {
+          at: '2026-11-30T09:00:00.000Z',
+          text: 'Created the personal token “<script>”',
+          liveLoginId: null,
+        },
+      ],
+    });
+    expect(html).toContain('<tr id="login-L1" class="current">');
+    expect(html).toMatch(
+      /<li><time datetime="2026-12-01T10:00:00.000Z">2026-12-01 10:00 UTC<\/time> Logged in from Firefox on Windows, 203.0.113.7 <a href="#login-L1">the login<\/a><\/li>/,
+    );
+    expect(html).toContain('“&#60;script&#62;”');
+    expect(html).not.toContain('<script>');
+  });
+
+  it('says so when there is no activity yet', () => {
+    expect(renderAccountPage(MODEL)).toMatch(
+      /Recent activity<\/h2>\s*<p>Nothing yet.<\/p>/,
+    );
   });
 });

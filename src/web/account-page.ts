@@ -26,6 +26,14 @@ interface AccountLogin {
   current: boolean;
 }
 
+/** One line of "Recent activity": when, what in plain words, and the login it belongs to. */
+interface AccountActivity {
+  at: string;
+  text: string;
+  /** A live login's public id: the line links to that login's row. */
+  liveLoginId: string | null;
+}
+
 interface AccountToken {
   id: string;
   name: string;
@@ -48,6 +56,8 @@ export interface AccountPageModel {
   username: string;
   logins: AccountLogin[];
   tokens: AccountToken[];
+  /** The account's latest security events, newest first. */
+  activity: AccountActivity[];
   /** The scopes a new token may be given, with what each allows. */
   grantableScopes: { name: Scope; description: string }[];
   /** The expiry choices in days, and the one preselected. */
@@ -145,7 +155,7 @@ function loginRow(login: AccountLogin): string {
   const current = login.current
     ? ' <strong class="badge">this browser</strong>'
     : '';
-  return `<tr${login.current ? ' class="current"' : ''}>
+  return `<tr id="${loginAnchor(login.id)}"${login.current ? ' class="current"' : ''}>
           <td>${device}${current}</td>
           <td>${escapeHtml(login.ip || '–')}</td>
           <td>${time(login.createdAt)}</td>
@@ -156,6 +166,32 @@ function loginRow(login: AccountLogin): string {
             </form>
           </td>
         </tr>`;
+}
+
+/** A login row's fragment id: the public login id, never a session id or token. */
+function loginAnchor(loginId: string): string {
+  return `login-${escapeHtml(loginId)}`;
+}
+
+function activityItem(item: AccountActivity): string {
+  const link = item.liveLoginId
+    ? ` <a href="#${loginAnchor(item.liveLoginId)}">the login</a>`
+    : '';
+  return `<li>${time(item.at)} ${escapeHtml(item.text)}${link}</li>`;
+}
+
+function activitySection(model: AccountPageModel): string {
+  const items =
+    model.activity.length === 0
+      ? '<p>Nothing yet.</p>'
+      : `<ol class="activity">
+        ${model.activity.map(activityItem).join('\n        ')}
+      </ol>`;
+  return `<section aria-labelledby="activity-title">
+      <h2 id="activity-title">Recent activity</h2>
+      ${items}
+      <p class="hint">Newest first. The whole record: <code>GET /auth/events</code>.</p>
+    </section>`;
 }
 
 function loginsSection(model: AccountPageModel): string {
@@ -291,7 +327,8 @@ export function renderAccountPage(model: AccountPageModel): string {
   ${noticeParagraph(model.notice)}
   ${loginsSection(model)}
   ${passwordSection(model)}
-  ${tokensSection(model)}`,
+  ${tokensSection(model)}
+  ${activitySection(model)}`,
   });
 }
 
@@ -302,6 +339,9 @@ header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0 1.5rem; }
 header h1 { margin-right: auto; }
 header form button { margin-top: 0; }
 section { margin-top: 2rem; }
+ol.activity { padding-left: 0; list-style: none; }
+ol.activity li { padding: 0.3rem 0; border-bottom: 1px solid #e5e7eb; }
+ol.activity time { display: inline-block; min-width: 10.5rem; color: #4b5563; }
 table { width: 100%; border-collapse: collapse; }
 th, td { text-align: left; padding: 0.5rem 0.4rem; border-bottom: 1px solid #d5d9e0; vertical-align: middle; }
 td form button { margin-top: 0; }

@@ -16,6 +16,7 @@ import {
   listPersonalTokens,
 } from '../helpers/personal-tokens.js';
 import { startApp, TestApp } from '../helpers/test-app.js';
+import { waitUntil } from '../helpers/waiting.js';
 
 const FIREFOX =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
@@ -136,6 +137,35 @@ describe('account page', () => {
         decodeURIComponent(user.cookie.split('=')[1]),
       ])
         expect(page).not.toContain(secret);
+    });
+
+    it('shows recent activity in plain words, linking a live login’s row by its public id', async () => {
+      const { user, other } = await userWithTwoLogins();
+      const loggedIn = new RegExp(
+        `<li><time datetime="[^"]+">[^<]+</time> Logged in from Firefox on Windows, 127\\.0\\.0\\.1 <a href="#login-${other.loginId}">the login</a></li>`,
+      );
+      let page = '';
+      // Login events are written off the request path, within about a second.
+      await waitUntil(async () => {
+        page = (await getPage(t.server, '/account', user.cookie).expect(200))
+          .text;
+        return loggedIn.test(page);
+      }, 'the Firefox login in Recent activity');
+      expect(page).toContain(`<tr id="login-${other.loginId}">`);
+      expect(page).toMatch(/Account created from 127\.0\.0\.1</);
+      // Ended, its line stays and links nothing.
+      await request(t.server)
+        .post('/auth/logout')
+        .set('Cookie', other.cookie)
+        .expect(200);
+      const after = (
+        await getPage(t.server, '/account', user.cookie).expect(200)
+      ).text;
+      expect(after).not.toContain(`#login-${other.loginId}`);
+      expect(after).toMatch(
+        /Logged in from Firefox on Windows, 127\.0\.0\.1<\/li>/,
+      );
+      expect(after).not.toContain(other.cookie.split('=')[1]);
     });
 
     it('escapes what the user agent and the query string put on the page', async () => {
@@ -740,5 +770,37 @@ describe('account page', () => {
           .set('Authorization', `Bearer ${token}`)
           .expect(401);
     });
+  });
+});
+
+describe('account page behind a proxy', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp({ TRUST_PROXY: '1' });
+  });
+  afterAll(() => t.close());
+
+  it('shows and lists an IPv4 client of a dual-stack socket as people write it, not IPv4-mapped', async () => {
+    const user = await registerAndLogin(t.server);
+    const res = await request(t.server)
+      .post('/auth/token')
+      .set('X-Forwarded-For', '::ffff:203.0.113.9')
+      .set('User-Agent', FIREFOX)
+      .type('form')
+      .send({
+        grant_type: 'password',
+        username: user.username,
+        password: PASSWORD,
+      })
+      .expect(200);
+    const token = (res.body as { access_token: string }).access_token;
+    const listed = await listLogins(t.server, 'bearer', {
+      cookie: '',
+      accessToken: token,
+    });
+    expect(listed.find((l) => l.current)?.ip).toBe('203.0.113.9');
+    const page = await getPage(t.server, '/account', user.cookie).expect(200);
+    expect(page.text).toContain('<td>203.0.113.9</td>');
+    expect(page.text).not.toContain('::ffff:');
   });
 });

@@ -19,6 +19,7 @@ import type { LoginSession } from '../../src/login/login-session.js';
 import { LoginThrottle } from '../../src/login/login-throttle.js';
 import { LoginService } from '../../src/login/login.service.js';
 import type { User } from '../../src/users/user.js';
+import type { SecurityEvents } from '../../src/events/security-events.js';
 import type { UsersService } from '../../src/users/users.service.js';
 import { madeUpAddress, uniqueName } from '../helpers/logins.js';
 import { keysOfUser, userLoginKeys } from '../helpers/redis-inspection.js';
@@ -96,6 +97,11 @@ describe('LoginService.login', () => {
       new LoginThrottle(redis, config),
       new MetricsService(config, redis),
       config,
+      // What LoginService records is for the security-events e2e tests, through the real app.
+      {
+        record: () => undefined,
+        throttled: () => undefined,
+      } as unknown as SecurityEvents,
     );
   });
 

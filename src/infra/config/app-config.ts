@@ -67,6 +67,8 @@ export class AppConfig {
   readonly metrics!: MetricsConfig;
   /** Outgoing mail: off (MAIL=off: every mail feature off), or how and from whom it is sent. */
   readonly mail!: MailConfig;
+  /** The security-event record: on or off, the bound of its in-memory buffer, how long rows are kept. */
+  readonly securityEvents!: SecurityEventsConfig;
   /** Boot-time notes for the log: insecure development defaults in use. */
   readonly warnings!: string[];
 
@@ -86,6 +88,13 @@ export type DatabaseConfig = (
 export interface PasswordHashConfig {
   memoryKib: number;
   iterations: number;
+}
+
+export interface SecurityEventsConfig {
+  enabled: boolean;
+  /** Events held while PostgreSQL cannot take them; past it new ones are dropped. */
+  buffer: number;
+  retentionDays: number;
 }
 
 export type MetricsConfig =
@@ -199,6 +208,11 @@ export function loadConfig(
           retryBaseMs: vars.MAIL_RETRY_BASE_MS,
         }
       : { enabled: false },
+    securityEvents: {
+      enabled: vars.SECURITY_EVENTS,
+      buffer: vars.SECURITY_EVENTS_BUFFER,
+      retentionDays: vars.SECURITY_EVENTS_RETENTION_DAYS,
+    },
     warnings,
   });
 }

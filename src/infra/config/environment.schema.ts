@@ -278,6 +278,27 @@ export class EnvironmentVariables {
   ADMIN_PASSWORD?: string;
 
   @Env({
+    default: 'on',
+    doc: 'the security-event record (`security_events` in PostgreSQL, one log line each); `off` records nothing, for comparing its cost',
+  })
+  @OnOff()
+  SECURITY_EVENTS!: boolean;
+
+  @Env({
+    default: '10000',
+    doc: 'security events held in memory while PostgreSQL cannot take them; past this many, new ones are dropped and counted (`auth_security_events_dropped_total`)',
+  })
+  @WholeNumber(1, 1_000_000)
+  SECURITY_EVENTS_BUFFER!: number;
+
+  @Env({
+    default: '90',
+    doc: 'security events older than this many days are deleted, in small batches, by one instance at a time',
+  })
+  @WholeNumber(1, 36_500)
+  SECURITY_EVENTS_RETENTION_DAYS!: number;
+
+  @Env({
     default: 'info',
     doc: LOG_LEVELS.map((level) => `\`${level}\``).join(' '),
   })

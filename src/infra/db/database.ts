@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DrizzleQueryError, type Logger as DrizzleLogger } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import {
@@ -8,18 +9,26 @@ import {
 import { schema } from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
-/** A transaction of `Db`, as `db.transaction(async (tx) => …)` hands it to its callback. */
-export type DbTransaction = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** A transaction opened by `db.transaction`: what a store writing inside another's transaction is given. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /** Connect, statement and whole-query bound, like Redis's command timeout: an outage is a fast 503. */
 export const DATABASE_TIMEOUT_MS = 1500;
 const MIGRATION_RETRY_MS = 2000;
 
-/** Counts the statements the app sends, for /metrics-free checks such as "no query per request". */
+/** Set while background work (batched writes, retention) runs: its statements are no request's. */
+const backgroundWork = new AsyncLocalStorage<true>();
+
+/**
+ * Counts the statements requests send, for /metrics-free checks such as "no query per
+ * request"; statements of background work are counted apart.
+ */
 class QueryCounter implements DrizzleLogger {
   count = 0;
+  background = 0;
   logQuery(): void {
-    this.count++;
+    if (backgroundWork.getStore()) this.background++;
+    else this.count++;
   }
 }
 
@@ -27,8 +36,6 @@ export interface DatabaseDriver {
   /** Which backend: `postgres` over a pg Pool, or the embedded `pglite`. */
   readonly kind: 'postgres' | 'pglite';
   readonly db: Db;
-  /** The same connections, its statements not counted: for work no request waits for. */
-  readonly background: Db;
   /** Applies the committed migrations, serialised between instances. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -67,9 +74,23 @@ export class Database {
     return this.driver.kind;
   }
 
-  /** Statements sent since boot (migrations excluded). */
+  /** Statements sent since boot (migrations and background work excluded). */
   get queryCount(): number {
     return this.counter.count;
+  }
+
+  /** Statements sent since boot by background work (`background`). */
+  get backgroundQueryCount(): number {
+    return this.counter.background;
+  }
+
+  /**
+   * Runs work that serves no request (a timer's batch, a purge): its statements are counted
+   * in `backgroundQueryCount`, not `queryCount`, so a timer firing during a request's
+   * measurement does not count as the request's.
+   */
+  background<T>(work: () => Promise<T>): Promise<T> {
+    return backgroundWork.run(true, work);
   }
 
   /** Runs the migrations now if they are pending; when the database is away, keeps retrying. */
@@ -108,14 +129,6 @@ export class Database {
 
   get db(): Db {
     return this.driver.db;
-  }
-
-  /**
-   * `db` for work that runs on a timer, not for a request (the mail sender): its statements
-   * are left out of `queryCount`, which tells what requests cost.
-   */
-  get background(): Db {
-    return this.driver.background;
   }
 
   async close(): Promise<void> {

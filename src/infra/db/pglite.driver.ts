@@ -24,7 +24,6 @@ export async function openPglite(
   return {
     kind: 'pglite',
     db,
-    background: drizzle({ client, schema }),
     // One process holds the directory, so there is nobody to serialise with.
     migrate: () =>
       migrate(drizzle({ client, schema }), {

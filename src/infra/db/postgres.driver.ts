@@ -40,7 +40,6 @@ export function openPostgres(
   return {
     kind: 'postgres',
     db: drizzle({ client: pool, schema, logger }),
-    background: drizzle({ client: pool, schema }),
     migrate: () => migratePostgres(options.url),
     close: () => pool.end(),
   };

@@ -3,6 +3,7 @@ import {
   boolean,
   index,
   integer,
+  jsonb,
   pgTable,
   text,
   timestamp,
@@ -101,4 +102,47 @@ export const mailOutbox = pgTable(
   ],
 );
 
-export const schema = { users, personalTokens, mailOutbox };
+/**
+ * The security-event record, append-only: `SecurityEventStore` (src/events) is its only reader
+ * and writer, and rows leave only through the retention job. No foreign keys: a row outlives
+ * the account it names. Never a password, token, session id, hash or secret.
+ */
+export const securityEvents = pgTable(
+  'security_events',
+  {
+    /** Made by the app when the event happens, so a retried batch or a second instance never duplicates it. */
+    id: uuid('id').primaryKey(),
+    occurredAt: timestamptz('occurred_at'),
+    type: text('type').notNull(),
+    /** The account the event concerns; null when there is none. */
+    userId: uuid('user_id'),
+    /** Who acted, when not the account itself (an admin). */
+    actorId: uuid('actor_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    /** The public login id (never a session id or token) the event belongs to. */
+    loginId: text('login_id'),
+    details: jsonb('details')
+      .$type<Record<string, unknown>>()
+      .notNull()
+      .default({}),
+    /** How many occurrences the row stands for (coalesced `login.throttled`); 1 otherwise. */
+    count: integer('count').notNull().default(1),
+    /** Rows with one key are one row, counted up (`login.throttled:<userId>:<minute>`). */
+    coalesceKey: text('coalesce_key'),
+  },
+  (t) => [
+    uniqueIndex('security_events_coalesce_key_key').on(t.coalesceKey),
+    // An account's events, newest first, keyset by (occurred_at, id).
+    index('security_events_user_id_occurred_at_id_idx').on(
+      t.userId,
+      t.occurredAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
+    // Every event in time order: the admin listing and the retention job.
+    index('security_events_occurred_at_id_idx').on(t.occurredAt, t.id),
+    index('security_events_type_occurred_at_idx').on(t.type, t.occurredAt),
+  ],
+);
+
+export const schema = { users, personalTokens, mailOutbox, securityEvents };

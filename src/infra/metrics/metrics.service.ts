@@ -104,6 +104,10 @@ interface AppMetrics {
   mailRetried: Counter;
   mailFailed: Counter;
   mailBacklog: { read?: MailBacklogReader };
+  securityEventsWritten: Counter<'type'>;
+  securityEventsDropped: Counter;
+  /** Reads the security-event buffer's depth when scraped; set by the writer. */
+  securityEventsBuffered: { depth: () => number };
 }
 
 /**
@@ -185,6 +189,26 @@ export class MetricsService implements OnModuleInit {
     if (this.metrics) this.metrics.mailBacklog.read = read;
   }
 
+  /** Makes a series for each security-event type, so none is missing before its first event. */
+  securityEventTypes(types: readonly string[]): void {
+    for (const type of types)
+      this.metrics?.securityEventsWritten.inc({ type }, 0);
+  }
+
+  /** Occurrences stored (a coalesced row counts each attempt it stands for). */
+  securityEventsWritten(type: string, count = 1): void {
+    this.metrics?.securityEventsWritten.inc({ type }, count);
+  }
+
+  securityEventsDropped(count = 1): void {
+    this.metrics?.securityEventsDropped.inc(count);
+  }
+
+  /** How the buffer gauge reads the writer's depth at each scrape. */
+  securityEventBuffer(depth: () => number): void {
+    if (this.metrics) this.metrics.securityEventsBuffered.depth = depth;
+  }
+
   /** The exposition text: process metrics, then this app's. */
   async scrape(): Promise<string> {
     if (!this.metrics) throw new Error('metrics are off');
@@ -245,6 +269,15 @@ function createMetrics(redis: Redis): AppMetrics {
     registers,
     collect() {
       this.set(mailBacklog.read?.()?.oldestSeconds ?? 0);
+    },
+  });
+  const securityEventsBuffered = { depth: () => 0 };
+  new Gauge({
+    name: `${PREFIX}security_events_buffered`,
+    help: 'Security events waiting in memory to be written to PostgreSQL (the batch being written included).',
+    registers,
+    collect() {
+      this.set(securityEventsBuffered.depth());
     },
   });
   new Gauge({
@@ -312,5 +345,17 @@ function createMetrics(redis: Redis): AppMetrics {
       registers,
     }),
     mailBacklog,
+    securityEventsWritten: new Counter({
+      name: `${PREFIX}security_events_written_total`,
+      help: 'Security events stored in PostgreSQL, by type; a coalesced login.throttled row adds the attempts it stands for.',
+      labelNames: ['type'],
+      registers,
+    }),
+    securityEventsDropped: new Counter({
+      name: `${PREFIX}security_events_dropped_total`,
+      help: 'Security events lost: the buffer was full while PostgreSQL could not take them, or shutdown could not write them.',
+      registers,
+    }),
+    securityEventsBuffered,
   };
 }

@@ -1,16 +1,16 @@
-import { DomainError } from '../infra/http/domain-error.js';
-import { decodeUserCursor, encodeUserCursor } from './user-cursor.js';
+import { DomainError } from './domain-error.js';
+import { decodeCursor, encodeCursor } from './keyset-cursor.js';
 
-describe('user listing cursor', () => {
+describe('keyset listing cursor', () => {
   const position = {
-    createdAt: '2026-12-01T20:30:00.123Z',
+    at: '2026-12-01T20:30:00.123Z',
     id: '0b6f2c8e-5a51-4d8e-9a55-3f1d8c2b7e10',
   };
 
   it('gives back the position it encodes', () => {
-    const cursor = encodeUserCursor(position);
+    const cursor = encodeCursor(position);
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(decodeUserCursor(cursor)).toEqual(position);
+    expect(decodeCursor(cursor)).toEqual(position);
   });
 
   it.each([
@@ -25,11 +25,11 @@ describe('user listing cursor', () => {
     ],
     [
       'a bad id',
-      Buffer.from(JSON.stringify([position.createdAt, "x' or 1=1"])).toString(
+      Buffer.from(JSON.stringify([position.at, "x' or 1=1"])).toString(
         'base64url',
       ),
     ],
   ])('refuses %s with validation_failed', (_, cursor) => {
-    expect(() => decodeUserCursor(cursor)).toThrow(DomainError);
+    expect(() => decodeCursor(cursor)).toThrow(DomainError);
   });
 });

@@ -1,0 +1,38 @@
+/**
+ * Every kind of security event, dotted and fixed: the one list (the README's table is checked
+ * against it). A later feature adds its own here.
+ */
+export const SECURITY_EVENT_TYPES = [
+  /** An account was created (registration, or the configured admin seeded at boot). */
+  'account.registered',
+  /** A password login succeeded; carries the new login's id. */
+  'login.succeeded',
+  /** A wrong password for an existing account (a login, or a re-entered current password). Unknown usernames are only counted. */
+  'login.failed',
+  /** Attempts refused by the login throttle: at most one row per account and minute, with the count. */
+  'login.throttled',
+  /** One login ended by its owner or an admin (`details.by`), or by revoking its refresh token. */
+  'login.ended',
+  /** A login ended itself (`POST /auth/logout`). */
+  'logout',
+  /** The account's owner ended every login. */
+  'logout_all',
+  /** A rotated refresh token was presented again; its login was ended. */
+  'refresh.reuse_detected',
+  /** The password was changed; every other login ended. */
+  'password.changed',
+  /** A personal access token was created (id, shown prefix, name, scopes). */
+  'personal_token.created',
+  /** A personal access token was revoked (`details.by`: owner, admin, account_disabled, revocation_endpoint). */
+  'personal_token.revoked',
+  /** An admin changed the account's roles (old and new). */
+  'admin.roles_changed',
+  /** An admin disabled the account. */
+  'admin.account_disabled',
+  /** An admin enabled the account again. */
+  'admin.account_enabled',
+  /** An admin ended every login of the account. */
+  'admin.logins_ended',
+] as const;
+
+export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
