@@ -26,6 +26,8 @@ function toUser(row: Row): User {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     passwordChangedAt: row.passwordChangedAt.toISOString(),
+    email: row.email,
+    emailVerifiedAt: row.emailVerifiedAt?.toISOString() ?? null,
   };
 }
 
@@ -66,6 +68,10 @@ export class DrizzleUserRepository extends UserRepository {
             createdAt: new Date(user.createdAt),
             updatedAt: new Date(user.updatedAt),
             passwordChangedAt: new Date(user.passwordChangedAt),
+            emailVerifiedAt:
+              user.emailVerifiedAt === null
+                ? null
+                : new Date(user.emailVerifiedAt),
           })
           .onConflictDoNothing()
           .returning({ id: users.id }),

@@ -10,6 +10,10 @@ export interface User {
   createdAt: string;
   updatedAt: string;
   passwordChangedAt: string;
+  /** The account's address, claimed or verified; null without one. */
+  email: string | null;
+  /** When `email` was verified (ISO 8601); null while it is only claimed. */
+  emailVerifiedAt: string | null;
 }
 
 /** What the API may show of a user: never the hash. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module.js';
+import { AccountTokenStore } from './account-token.store.js';
 import { PasswordHasher } from './password-hasher.js';
 import { DrizzleUserRepository } from './drizzle-user.repository.js';
 import { UserRepository } from './user.repository.js';
@@ -8,10 +9,11 @@ import { UsersService } from './users.service.js';
 @Module({
   imports: [EventsModule],
   providers: [
+    AccountTokenStore,
     PasswordHasher,
     UsersService,
     { provide: UserRepository, useClass: DrizzleUserRepository },
   ],
-  exports: [UsersService],
+  exports: [UsersService, AccountTokenStore],
 })
 export class UsersModule {}

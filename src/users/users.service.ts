@@ -37,6 +37,8 @@ export class UsersService {
       createdAt: now,
       updatedAt: now,
       passwordChangedAt: now,
+      email: null,
+      emailVerifiedAt: null,
     };
     // One insert: the unique index decides, so a taken name costs a hash but no extra query.
     const registered: SecurityEventInput = {

@@ -71,6 +71,8 @@ describe('LoginService.login', () => {
       createdAt: new Date().toISOString(),
       updatedAt: new Date().toISOString(),
       passwordChangedAt: new Date().toISOString(),
+      email: null,
+      emailVerifiedAt: null,
     };
     client = { userAgent: 'jest', ip: madeUpAddress() };
     checked = 0;

@@ -30,10 +30,22 @@ export const users = pgTable(
     createdAt: timestamptz('created_at'),
     updatedAt: timestamptz('updated_at'),
     passwordChangedAt: timestamptz('password_changed_at'),
+    /** The account's address: claimed (unverified) or verified. Optional. */
+    email: text('email'),
+    /** When `email` was verified; null while it is only claimed. */
+    emailVerifiedAt: timestamp('email_verified_at', {
+      withTimezone: true,
+      mode: 'date',
+    }),
   },
   (t) => [
     // Uniqueness is case-insensitive; the index also serves lookups by lower(username).
     uniqueIndex('users_username_lower_key').on(sql`lower(${t.username})`),
+    // A verified address belongs to one account; a claimed one may be claimed by several
+    // (the first to verify gets it), so registration never tells that an address is taken.
+    uniqueIndex('users_verified_email_lower_key')
+      .on(sql`lower(${t.email})`)
+      .where(isNotNull(t.emailVerifiedAt)),
     // The admin listing's keyset order.
     index('users_created_at_id_idx').on(t.createdAt, t.id),
   ],
@@ -66,6 +78,35 @@ export const personalTokens = pgTable(
     index('personal_tokens_user_id_created_at_idx').on(t.userId, t.createdAt),
     // The purge of long-expired tokens.
     index('personal_tokens_expires_at_idx').on(t.expiresAt),
+  ],
+);
+
+/**
+ * Single-use links mailed to an account (verify an address, undo an address change, reset the
+ * password), by the SHA-256 of the token (never the token). `AccountTokenStore` (src/users)
+ * is the only reader and writer. A newer token of one purpose ends the older ones.
+ */
+export const accountTokens = pgTable(
+  'account_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** `verify_email`, `undo_email_change` or `reset_password`. */
+    purpose: text('purpose').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    /** The address the token is about: the one to verify, or the one an undo restores. */
+    email: text('email'),
+    createdAt: timestamptz('created_at'),
+    expiresAt: timestamptz('expires_at'),
+    /** Used, or ended by a newer token of its purpose; a token works while this is null. */
+    endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    uniqueIndex('account_tokens_token_hash_key').on(t.tokenHash),
+    index('account_tokens_user_id_purpose_idx').on(t.userId, t.purpose),
+    index('account_tokens_expires_at_idx').on(t.expiresAt),
   ],
 );
 
@@ -145,4 +186,10 @@ export const securityEvents = pgTable(
   ],
 );
 
-export const schema = { users, personalTokens, mailOutbox, securityEvents };
+export const schema = {
+  users,
+  personalTokens,
+  accountTokens,
+  mailOutbox,
+  securityEvents,
+};
