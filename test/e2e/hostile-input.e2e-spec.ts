@@ -274,6 +274,13 @@ function routes(): Route[] {
       protectedRoute: true,
     },
     {
+      method: 'get',
+      name: 'GET /auth/events',
+      path: () => '/auth/events',
+      as: [{ who: 'user', via: 'cookie' }],
+      protectedRoute: true,
+    },
+    {
       method: 'delete',
       name: 'DELETE /auth/sessions/:id',
       path: (id = 'no-such-login') => `/auth/sessions/${id}`,
@@ -412,6 +419,13 @@ function routes(): Route[] {
       method: 'get',
       name: 'GET /admin/users',
       path: () => '/admin/users',
+      as: ADMIN_AND_USER,
+      protectedRoute: true,
+    },
+    {
+      method: 'get',
+      name: 'GET /admin/events',
+      path: () => '/admin/events',
       as: ADMIN_AND_USER,
       protectedRoute: true,
     },
