@@ -171,8 +171,9 @@ describe.each(DATABASES)('SecurityEventStore on %s', (_name, env) => {
 
   it('deletes only rows older than the cutoff, in batches, oldest first', async () => {
     const userId = randomUUID();
-    // Far older than any other test's rows: the cutoff leaves theirs alone.
-    const base = Date.UTC(1990, 0, 1);
+    // Far older than any other test's rows (the retention tests' are of the 1980s): the
+    // cutoff leaves theirs alone.
+    const base = Date.UTC(1900, 0, 1);
     const old = [0, 1, 2, 3, 4].map((ms) =>
       newSecurityEvent({ type: 'logout', userId }, new Date(base + ms * 1000)),
     );
@@ -195,5 +196,7 @@ describe.each(DATABASES)('SecurityEventStore on %s', (_name, env) => {
     expect((await store.list({ userId, limit: 10 })).map((e) => e.id)).toEqual([
       young.id,
     ]);
+    // Nothing of this test's is left for another's retention run to count.
+    expect(await store.deleteOlderThan(new Date(base + 20_000), 10)).toBe(1);
   });
 });
