@@ -20,6 +20,7 @@
 import { cpus, release, totalmem, type } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  securityEventsTable,
   startBenchDatabase,
   type BenchDatabase,
 } from './lib/bench-postgres.js';
@@ -78,12 +79,15 @@ interface Stack {
   database: BenchDatabase;
   redis: BenchRedis;
   service: Server;
+  /** The same build with SECURITY_EVENTS=off, on the same Redis and database. */
+  serviceEventsOff: Server;
   reference: Server;
   variants: Variant[];
 }
 
 function defineVariants(
   service: string,
+  serviceEventsOff: string,
   reference: string,
   credentials: { cookie: string; token: string; referenceCookie: string },
   settings: Settings,
@@ -137,6 +141,11 @@ function defineVariants(
       url: `${service}/auth/token`,
       json: tokenRequestBody(),
     }),
+    login(
+      'login-events-off',
+      'POST /auth/token, password grant (JSON), the same build with SECURITY_EVENTS=off',
+      { url: `${serviceEventsOff}/auth/token`, json: tokenRequestBody() },
+    ),
   ];
 }
 
@@ -156,6 +165,12 @@ async function startStack(
   const database = (stack.database = await startBenchDatabase());
   const redis = (stack.redis = await BenchRedis.start());
   const service = (stack.service = await startService(redis, database));
+  const eventsOff = (stack.serviceEventsOff = await startService(
+    redis,
+    database,
+    [],
+    { SECURITY_EVENTS: 'off' },
+  ));
   const reference = (stack.reference = await startReferenceApp(redis));
   const credentials = {
     ...(await serviceCredentials(service.base)),
@@ -163,6 +178,7 @@ async function startStack(
   };
   stack.variants = defineVariants(
     service.base,
+    eventsOff.base,
     reference.base,
     credentials,
     settings,
@@ -173,6 +189,7 @@ async function startStack(
 
 async function stopStack(stack: Partial<Stack>): Promise<void> {
   if (stack.service) await stopChild(stack.service.child);
+  if (stack.serviceEventsOff) await stopChild(stack.serviceEventsOff.child);
   if (stack.reference) await stopChild(stack.reference.child);
   await stack.redis?.stop();
   await stack.database?.stop();
@@ -313,6 +330,23 @@ function ratioAgainst(
   const others = runs.get(against) ?? [];
   const perRound = runs.get(variant.name)!.flatMap((run) => {
     const other = others.find((a) => a.round === run.round);
+    return other ? [ratioOf(run) / ratioOf(other)] : [];
+  });
+  return perRound.length ? median(perRound) : null;
+}
+
+/**
+ * One variant's throughput against another's of the same baseline, round by round (each ratio
+ * to its baseline divided by the other's): for logins with security events on against off.
+ */
+function perRoundRatio(
+  variant: VariantName,
+  against: VariantName,
+  runs: Map<VariantName, Run[]>,
+): number | null {
+  const others = runs.get(against) ?? [];
+  const perRound = (runs.get(variant) ?? []).flatMap((run) => {
+    const other = others.find((o) => o.round === run.round);
     return other ? [ratioOf(run) / ratioOf(other)] : [];
   });
   return perRound.length ? median(perRound) : null;
@@ -508,6 +542,17 @@ async function measure(
   const storm = await loginStorm(stack, settings);
   const { memory, commands } = await memoryAndLoginCommands(stack, settings);
   counts.set('login', commands);
+  const eventsOff = variantNamed(stack.variants, 'login-events-off');
+  counts.set(
+    'login-events-off',
+    await countCommands(stack.redis, eventsOff, settings.referenceLogins),
+  );
+  // The last batch of events is written within about a second of the last login.
+  await sleep(2000);
+  const securityEvents = {
+    loginRatio: perRoundRatio('login', 'login-events-off', runs),
+    table: await securityEventsTable(stack.database),
+  };
   return {
     date: new Date(),
     machine,
@@ -519,6 +564,7 @@ async function measure(
     storm,
     flood: floods,
     memory,
+    securityEvents,
     database: stack.database.description,
     runtimeSeconds: (Date.now() - startedAt) / 1000,
   };

@@ -1,4 +1,6 @@
+import pg from 'pg';
 import { postgres } from '../../test/harness/postgres.mjs';
+import type { SecurityEventsResult } from './results.js';
 
 /** Where the service keeps its accounts during the benchmark. */
 export interface BenchDatabase {
@@ -45,4 +47,31 @@ export async function startBenchDatabase(): Promise<BenchDatabase> {
       'PostgreSQL, a fresh database of the run (on 127.0.0.1:5432, or a throwaway server)',
     stop: () => postgres.stop(),
   };
+}
+
+/** The size of `security_events` after the run: rows, the whole relation, a row's mean. */
+export async function securityEventsTable(
+  database: BenchDatabase,
+): Promise<SecurityEventsResult['table']> {
+  if (!database.url) return null;
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{
+      rows: string;
+      total: string;
+      row: string | null;
+    }>(
+      `select count(*) as rows, pg_total_relation_size('security_events') as total,
+              avg(pg_column_size(e.*)) as row
+         from security_events e`,
+    );
+    return {
+      rows: Number(rows[0].rows),
+      totalBytes: Number(rows[0].total),
+      rowBytes: Number(rows[0].row ?? 0),
+    };
+  } finally {
+    await client.end();
+  }
 }

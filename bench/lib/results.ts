@@ -10,7 +10,8 @@ export type VariantName =
   | 'session'
   | 'bearer'
   | 'reference-login'
-  | 'login';
+  | 'login'
+  | 'login-events-off';
 
 export interface VariantSummary {
   name: VariantName;
@@ -57,6 +58,23 @@ export interface MemoryResult {
   keysAfter: number;
 }
 
+/** What the security-event record costs: logins with it against logins without, and its rows. */
+export interface SecurityEventsResult {
+  /**
+   * Median over the rounds of the login's ratio divided by the events-off login's ratio in
+   * the same round (both against reference-login): logins/s with events on, per login/s off.
+   */
+  loginRatio: number | null;
+  /** `security_events` after the run; null on PGlite, which only the service can open. */
+  table: {
+    rows: number;
+    /** pg_total_relation_size: heap, TOAST and indexes. */
+    totalBytes: number;
+    /** The mean pg_column_size of a whole row. */
+    rowBytes: number;
+  } | null;
+}
+
 export interface Machine {
   cpuModel: string;
   cpuCount: number;
@@ -76,6 +94,7 @@ export interface BenchResults {
   storm: StormResult;
   flood: { service: FloodResult; reference: FloodResult };
   memory: MemoryResult;
+  securityEvents: SecurityEventsResult;
   /** Where the service kept its accounts. */
   database: string;
   runtimeSeconds: number;

@@ -38,11 +38,15 @@ function newSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** The built service (dist/main.js) as production runs it; `nodeFlags` e.g. for --cpu-prof. */
+/**
+ * The built service (dist/main.js) as production runs it; `nodeFlags` e.g. for --cpu-prof,
+ * `env` for settings of a variant (SECURITY_EVENTS=off).
+ */
 export async function startService(
   redis: BenchRedis,
   database: BenchDatabase,
   nodeFlags: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<Server> {
   const port = await freePort();
   const child = await startChild(
@@ -69,6 +73,7 @@ export async function startService(
       LOGIN_FREE_FAILURES_PER_ACCOUNT: '1000000',
       LOGIN_FREE_FAILURES_PER_ADDRESS: '1000000',
       METRICS: 'on',
+      ...env,
     },
   );
   const base = `http://127.0.0.1:${port}`;

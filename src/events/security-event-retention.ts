@@ -5,7 +5,6 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { AppConfig } from '../infra/config/app-config.js';
-import { Database } from '../infra/db/database.js';
 import { SecurityEventStore } from './security-event.store.js';
 
 const DAY_MS = 86_400_000;
@@ -30,7 +29,6 @@ export class SecurityEventRetention
 
   constructor(
     private readonly store: SecurityEventStore,
-    private readonly database: Database,
     private readonly config: AppConfig,
   ) {}
 
@@ -52,9 +50,7 @@ export class SecurityEventRetention
     );
     let total = 0;
     for (;;) {
-      const deleted = await this.database.background(() =>
-        this.store.deleteOlderThan(cutoff, batch),
-      );
+      const deleted = await this.store.deleteOlderThan(cutoff, batch);
       total += deleted;
       if (deleted < batch || this.stopped) return total;
     }

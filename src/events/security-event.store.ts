@@ -51,9 +51,11 @@ const COLUMNS = {
 
 /**
  * The `security_events` table, append-only; its only reader and writer. Rows are written in
- * the caller's transaction (a change committed in PostgreSQL and its event: both or neither),
- * or in batches whose ids were made when the events happened, so a retry or a second instance
- * writing the same rows changes nothing. Rows with a coalesce key fold into one, counted up.
+ * the caller's transaction or statement (a change committed in PostgreSQL and its event: both
+ * or neither), or in batches whose ids were made when the events happened, so a retry or a
+ * second instance writing the same rows changes nothing. Rows with a coalesce key fold into
+ * one, counted up. What only background work calls (batches, name lookups, retention) goes
+ * through the database's `backgroundDb`.
  */
 @Injectable()
 export class SecurityEventStore {
@@ -99,7 +101,7 @@ export class SecurityEventStore {
   async insertBatch(events: readonly SecurityEventRow[]): Promise<void> {
     const plain = events.filter((e) => e.coalesceKey === null);
     const coalesced = events.filter((e) => e.coalesceKey !== null);
-    const { db } = this.database;
+    const db = this.database.backgroundDb;
     if (plain.length > 0)
       await this.database.run(() =>
         db
@@ -129,7 +131,7 @@ export class SecurityEventStore {
   async accountIds(names: readonly string[]): Promise<Map<string, string>> {
     if (names.length === 0) return new Map();
     const rows = await this.database.run(() =>
-      this.database.db
+      this.database.backgroundDb
         .select({ id: users.id, name: sql<string>`lower(${users.username})` })
         .from(users)
         .where(inArray(sql`lower(${users.username})`, [...names])),
@@ -143,7 +145,7 @@ export class SecurityEventStore {
    */
   async deleteOlderThan(cutoff: Date, batch: number): Promise<number> {
     return this.database.run(() =>
-      this.database.db.transaction(async (tx) => {
+      this.database.backgroundDb.transaction(async (tx) => {
         const result: unknown = await tx.execute(
           sql`select pg_try_advisory_xact_lock(${RETENTION_LOCK_KEY.toString()}::bigint) as locked`,
         );

@@ -33,7 +33,7 @@ export type RecordEvent = (event: SecurityEventInput) => void;
 
 /**
  * Records security events, two ways. A change committed in PostgreSQL writes its events in
- * its own transaction (`inTransaction`): both or neither. A change in Redis (a login, a
+ * its own statement (`withChange`) or transaction (`inTransaction`): both or neither. A change in Redis (a login, a
  * logout, a throttled attempt) queues its event (`record`, `throttled`) without waiting:
  * batches are written about once a second, one INSERT each, off the request path. While
  * PostgreSQL is away they stay in memory, up to SECURITY_EVENTS_BUFFER (later ones are
@@ -242,12 +242,10 @@ export class SecurityEvents implements OnApplicationShutdown {
     this.inFlight = rows.length + throttles.length;
     if (this.inFlight === 0) return true;
     try {
-      const coalesced = await this.database.background(() =>
-        this.resolve(throttles.map(([, pending]) => pending)),
+      const coalesced = await this.resolve(
+        throttles.map(([, pending]) => pending),
       );
-      await this.database.background(() =>
-        this.store.insertBatch([...rows, ...coalesced]),
-      );
+      await this.store.insertBatch([...rows, ...coalesced]);
       for (const row of rows) this.metrics.securityEventsWritten(row.type);
       for (const row of coalesced) {
         this.metrics.securityEventsWritten(row.type, row.count);

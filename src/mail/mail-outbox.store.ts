@@ -184,9 +184,7 @@ export class MailOutboxStore {
 
   /** A statement no request waits for: counted as background work, not as a request's. */
   private runInBackground<T>(query: (db: Db) => PromiseLike<T>): Promise<T> {
-    return this.database.background(() =>
-      this.database.run(() => query(this.database.db)),
-    );
+    return this.database.run(() => query(this.database.backgroundDb));
   }
 
   /** The claim is still this one: no other instance has claimed the row since (its lease ran out). */

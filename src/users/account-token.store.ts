@@ -163,18 +163,16 @@ export class AccountTokenStore {
   /** Deletes tokens ended or expired over a week ago; how many. */
   async purge(): Promise<number> {
     const cutoff = sql`now() - make_interval(days => ${KEEP_ENDED_DAYS})`;
-    const rows = await this.database.background(() =>
-      this.database.run(() =>
-        this.database.db
-          .delete(accountTokens)
-          .where(
-            or(
-              lt(accountTokens.endedAt, cutoff),
-              lt(accountTokens.expiresAt, cutoff),
-            ),
-          )
-          .returning({ id: accountTokens.id }),
-      ),
+    const rows = await this.database.run(() =>
+      this.database.backgroundDb
+        .delete(accountTokens)
+        .where(
+          or(
+            lt(accountTokens.endedAt, cutoff),
+            lt(accountTokens.expiresAt, cutoff),
+          ),
+        )
+        .returning({ id: accountTokens.id }),
     );
     return rows.length;
   }

@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { DrizzleQueryError, type Logger as DrizzleLogger } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import {
@@ -16,26 +15,26 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export const DATABASE_TIMEOUT_MS = 1500;
 const MIGRATION_RETRY_MS = 2000;
 
-/** Set while background work (batched writes, retention) runs: its statements are no request's. */
-const backgroundWork = new AsyncLocalStorage<true>();
-
-/**
- * Counts the statements requests send, for /metrics-free checks such as "no query per
- * request"; statements of background work are counted apart.
- */
+/** Counts the statements the app sends, for /metrics-free checks such as "no query per request". */
 class QueryCounter implements DrizzleLogger {
   count = 0;
-  background = 0;
   logQuery(): void {
-    if (backgroundWork.getStore()) this.background++;
-    else this.count++;
+    this.count++;
   }
+}
+
+/** Where each Drizzle instance of a driver reports its statements. */
+export interface QueryLoggers {
+  requests: DrizzleLogger;
+  background: DrizzleLogger;
 }
 
 export interface DatabaseDriver {
   /** Which backend: `postgres` over a pg Pool, or the embedded `pglite`. */
   readonly kind: 'postgres' | 'pglite';
   readonly db: Db;
+  /** The same connections, for work that serves no request; its statements are counted apart. */
+  readonly backgroundDb: Db;
   /** Applies the committed migrations, serialised between instances. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -56,41 +55,38 @@ export class Database {
 
   constructor(
     private readonly driver: DatabaseDriver,
-    private readonly counter: QueryCounter,
+    private readonly counters: {
+      requests: QueryCounter;
+      background: QueryCounter;
+    },
     migrateAtBoot: boolean,
   ) {
     this.migrated = !migrateAtBoot;
   }
 
   static async open(
-    open: (logger: DrizzleLogger) => Promise<DatabaseDriver>,
+    open: (loggers: QueryLoggers) => Promise<DatabaseDriver>,
     migrateAtBoot: boolean,
   ): Promise<Database> {
-    const counter = new QueryCounter();
-    return new Database(await open(counter), counter, migrateAtBoot);
+    const counters = {
+      requests: new QueryCounter(),
+      background: new QueryCounter(),
+    };
+    return new Database(await open(counters), counters, migrateAtBoot);
   }
 
   get kind(): DatabaseDriver['kind'] {
     return this.driver.kind;
   }
 
-  /** Statements sent since boot (migrations and background work excluded). */
+  /** Statements sent since boot through `db` (migrations and `backgroundDb` excluded). */
   get queryCount(): number {
-    return this.counter.count;
+    return this.counters.requests.count;
   }
 
-  /** Statements sent since boot by background work (`background`). */
+  /** Statements sent since boot through `backgroundDb`. */
   get backgroundQueryCount(): number {
-    return this.counter.background;
-  }
-
-  /**
-   * Runs work that serves no request (a timer's batch, a purge): its statements are counted
-   * in `backgroundQueryCount`, not `queryCount`, so a timer firing during a request's
-   * measurement does not count as the request's.
-   */
-  background<T>(work: () => Promise<T>): Promise<T> {
-    return backgroundWork.run(true, work);
+    return this.counters.background.count;
   }
 
   /** Runs the migrations now if they are pending; when the database is away, keeps retrying. */
@@ -129,6 +125,15 @@ export class Database {
 
   get db(): Db {
     return this.driver.db;
+  }
+
+  /**
+   * For work that serves no request (a timer's batch, retention): the same connections, its
+   * statements counted in `backgroundQueryCount`, so a timer firing while a request is measured
+   * is not counted as the request's.
+   */
+  get backgroundDb(): Db {
+    return this.driver.backgroundDb;
   }
 
   async close(): Promise<void> {

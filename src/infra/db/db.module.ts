@@ -8,7 +8,7 @@ async function openDatabase(config: AppConfig): Promise<Database> {
   const { database } = config;
   const logger = new Logger('Database');
   const db = await Database.open(
-    async (queryLogger) =>
+    async (queryLoggers) =>
       database.kind === 'postgres'
         ? openPostgres(
             {
@@ -17,9 +17,9 @@ async function openDatabase(config: AppConfig): Promise<Database> {
               onError: (err) =>
                 logger.warn(`Idle database connection lost: ${err.message}`),
             },
-            queryLogger,
+            queryLoggers,
           )
-        : openPglite(database.dir, queryLogger),
+        : openPglite(database.dir, queryLoggers),
     database.migrate,
   );
   await db.start();

@@ -11,8 +11,10 @@ async function main(): Promise<void> {
   if (database.kind === 'postgres') {
     await migratePostgres(database.url);
   } else {
+    const quiet = { logQuery: () => undefined };
     const driver = await openPglite(database.dir, {
-      logQuery: () => undefined,
+      requests: quiet,
+      background: quiet,
     });
     try {
       await driver.migrate();

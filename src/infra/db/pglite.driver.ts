@@ -1,6 +1,5 @@
-import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { mkdir } from 'node:fs/promises';
-import type { DatabaseDriver } from './database.js';
+import type { DatabaseDriver, QueryLoggers } from './database.js';
 import { MIGRATIONS_FOLDER } from './migrations.js';
 import { schema } from './schema.js';
 
@@ -11,7 +10,7 @@ import { schema } from './schema.js';
  */
 export async function openPglite(
   dir: string,
-  logger: DrizzleLogger,
+  loggers: QueryLoggers,
 ): Promise<DatabaseDriver> {
   const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
     import('@electric-sql/pglite'),
@@ -20,10 +19,10 @@ export async function openPglite(
   ]);
   if (!dir.startsWith('memory://')) await mkdir(dir, { recursive: true });
   const client = await PGlite.create(dir);
-  const db = drizzle({ client, schema, logger });
   return {
     kind: 'pglite',
-    db,
+    db: drizzle({ client, schema, logger: loggers.requests }),
+    backgroundDb: drizzle({ client, schema, logger: loggers.background }),
     // One process holds the directory, so there is nobody to serialise with.
     migrate: () =>
       migrate(drizzle({ client, schema }), {

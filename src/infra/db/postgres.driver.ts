@@ -1,8 +1,11 @@
-import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { DATABASE_TIMEOUT_MS, type DatabaseDriver } from './database.js';
+import {
+  DATABASE_TIMEOUT_MS,
+  type DatabaseDriver,
+  type QueryLoggers,
+} from './database.js';
 import { MIGRATION_LOCK_KEY, MIGRATIONS_FOLDER } from './migrations.js';
 import { schema } from './schema.js';
 
@@ -22,7 +25,7 @@ export interface PostgresOptions {
  */
 export function openPostgres(
   options: PostgresOptions,
-  logger: DrizzleLogger,
+  loggers: QueryLoggers,
 ): DatabaseDriver {
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -39,7 +42,12 @@ export function openPostgres(
   pool.on('error', options.onError);
   return {
     kind: 'postgres',
-    db: drizzle({ client: pool, schema, logger }),
+    db: drizzle({ client: pool, schema, logger: loggers.requests }),
+    backgroundDb: drizzle({
+      client: pool,
+      schema,
+      logger: loggers.background,
+    }),
     migrate: () => migratePostgres(options.url),
     close: () => pool.end(),
   };
