@@ -2,6 +2,8 @@ import { escapeHtml, htmlDocument, noticeParagraph } from './html.js';
 
 export interface LoginPageModel {
   username?: string;
+  /** Registration takes an address (off with MAIL=off: nothing could verify it). */
+  emailField?: boolean;
   error?: string;
   notice?: string;
 }
@@ -58,8 +60,12 @@ export function renderLoginPage(model: LoginPageModel): string {
           <input id="register-username" name="username" autocomplete="username" required minlength="3" maxlength="64" pattern="[A-Za-z0-9._@\\-]{3,64}">
           <label for="register-password">Password</label>
           <input id="register-password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128">
-          <label for="register-email">Email (optional)</label>
-          <input id="register-email" name="email" type="email" autocomplete="email" maxlength="254">
+          ${
+            model.emailField
+              ? `<label for="register-email">Email (optional)</label>
+          <input id="register-email" name="email" type="email" autocomplete="email" maxlength="254">`
+              : ''
+          }
           <button type="submit">Create account</button>
         </form>
       </section>
