@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsString, Length, Matches, ValidateIf } from 'class-validator';
 import { IsEmailAddress } from './email.dto.js';
 import {
   EMAIL_MAX,
@@ -43,7 +43,8 @@ export class RegisterDto {
   @Transform(({ value }: { value: unknown }) =>
     value === '' ? undefined : value,
   )
-  @IsOptional()
+  // Absent is fine; null is not an address.
+  @ValidateIf((_, value) => value !== undefined)
   @IsEmailAddress()
   email?: string;
 }
