@@ -23,6 +23,12 @@ export const SECURITY_EVENT_TYPES = [
   'password.changed',
   /** A personal access token was created (id, shown prefix, name, scopes). */
   'personal_token.created',
+  /** A change of the account's email address was asked for (`details.email`: the new address, masked like `a***@example.com`). */
+  'email.change_requested',
+  /** An email address was verified through its mailed link (`details.email`, masked). */
+  'email.verified',
+  /** The old address's "this wasn't me" link undid a change: the old address restored, every login ended. */
+  'email.change_undone',
   /** A personal access token was revoked (`details.by`: owner, admin, account_disabled, revocation_endpoint). */
   'personal_token.revoked',
   /** An admin changed the account's roles (old and new). */

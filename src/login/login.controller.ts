@@ -23,17 +23,25 @@ import { ErrorBody } from '../infra/http/error-body.dto.js';
 import { FORM_AND_JSON, MessageDto } from '../infra/http/http-bodies.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
+import { EmailService } from './email.service.js';
 import { LoginService } from './login.service.js';
 
 /** Registration and password changes (the password login itself is the OAuth2 token endpoint). */
 @ApiTags('auth')
 @Controller('auth')
 export class LoginController {
-  constructor(private readonly auth: LoginService) {}
+  constructor(
+    private readonly auth: LoginService,
+    private readonly emails: EmailService,
+  ) {}
 
   @Public()
   @Post('register')
-  @ApiOperation({ summary: 'Create an account with the "user" role' })
+  @ApiOperation({
+    summary: 'Create an account with the "user" role',
+    description:
+      'With `email`, the address is stored unverified and a verification link is mailed to it; the answer never says whether another account claims that address.',
+  })
   @ApiConsumes(...FORM_AND_JSON)
   @ApiCreatedResponse({
     description: 'Account created',
@@ -60,7 +68,16 @@ export class LoginController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const user = await this.auth.register(dto.username, dto.password, client);
+    const email =
+      dto.email === undefined
+        ? undefined
+        : { address: dto.email, also: this.emails.onRegistration(dto.email) };
+    const user = await this.auth.register(
+      dto.username,
+      dto.password,
+      client,
+      email,
+    );
     if (prefersHtml(req)) {
       res.redirect(
         303,

@@ -7,6 +7,7 @@ import { sessionDeadline } from '../credentials/session-id.js';
 import { ownContext } from '../credentials/event-context.js';
 import { SecurityEvents } from '../events/security-events.js';
 import { AppConfig } from '../infra/config/app-config.js';
+import type { Tx } from '../infra/db/database.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { MetricsService } from '../infra/metrics/metrics.service.js';
 import type { PublicUser, User } from '../users/user.js';
@@ -50,13 +51,21 @@ export class LoginService {
     private readonly events: SecurityEvents,
   ) {}
 
+  /** `email`: the claimed address and what its verification writes in the same transaction. */
   async register(
     username: string,
     password: string,
     client: ClientInfo,
+    email?: { address: string; also: (tx: Tx, user: User) => Promise<void> },
   ): Promise<PublicUser> {
     return toPublicUser(
-      await this.users.register(username, password, undefined, { client }),
+      await this.users.register(
+        username,
+        password,
+        undefined,
+        { client },
+        email,
+      ),
     );
   }
 
@@ -78,7 +87,8 @@ export class LoginService {
     try {
       let epoch = '';
       let found: User | undefined;
-      const user = await this.underThrottle(grant.username, client, () =>
+      const bucket = await this.throttleName(grant.username);
+      const user = await this.underThrottle(bucket, client, () =>
         this.users
           .verifyCredentials(
             grant.username,
@@ -156,6 +166,18 @@ export class LoginService {
       scope: record.scope,
       refreshToken: draft.refresh?.token,
     };
+  }
+
+  /**
+   * The name whose account bucket an attempt counts in: the account's username, also when
+   * the login typed is its verified address, so one account has one bucket however it is
+   * named. A login that cannot be an address (no "@") is a username or nothing, and costs no
+   * lookup before the throttle; one that can is resolved first (username, then verified
+   * address), and one that names no account counts in the bucket of what was typed.
+   */
+  private async throttleName(login: string): Promise<string> {
+    if (!login.includes('@')) return login;
+    return (await this.users.findForLogin(login))?.username ?? login;
   }
 
   /**

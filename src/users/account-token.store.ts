@@ -43,7 +43,8 @@ export class AccountTokenStore {
   /**
    * A new token for `userId` and `purpose`, valid for `ttlSeconds`, in the caller's
    * transaction (with the mail that carries it). Returns the token itself: the only time it
-   * exists outside the mail.
+   * exists outside the mail. `keepOlder` leaves the account's other live tokens of the
+   * purpose working (an undo link must survive a later change, or a thief could end it).
    */
   async issue(
     tx: Tx,
@@ -53,22 +54,24 @@ export class AccountTokenStore {
       ttlSeconds: number;
       email?: string | null;
       now?: Date;
+      keepOlder?: boolean;
     },
   ): Promise<{ id: string; token: string; expiresAt: Date }> {
     const now = input.now ?? new Date();
     const token = randomBytes(TOKEN_BYTES).toString('base64url');
     const id = randomUUID();
     const expiresAt = new Date(now.getTime() + input.ttlSeconds * 1000);
-    await tx
-      .update(accountTokens)
-      .set({ endedAt: now })
-      .where(
-        and(
-          eq(accountTokens.userId, input.userId),
-          eq(accountTokens.purpose, input.purpose),
-          isNull(accountTokens.endedAt),
-        ),
-      );
+    if (!input.keepOlder)
+      await tx
+        .update(accountTokens)
+        .set({ endedAt: now })
+        .where(
+          and(
+            eq(accountTokens.userId, input.userId),
+            eq(accountTokens.purpose, input.purpose),
+            isNull(accountTokens.endedAt),
+          ),
+        );
     await tx.insert(accountTokens).values({
       id,
       userId: input.userId,

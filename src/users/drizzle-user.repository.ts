@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, sql, type SQL } from 'drizzle-orm';
 import type { SecurityEventInput } from '../events/security-event.js';
-import { SecurityEvents } from '../events/security-events.js';
-import { Database } from '../infra/db/database.js';
+import { SecurityEvents, type RecordEvent } from '../events/security-events.js';
+import { Database, type Tx } from '../infra/db/database.js';
+import { DomainError } from '../infra/http/domain-error.js';
 import { isUniqueViolation } from '../infra/db/database-errors.js';
 import { users } from '../infra/db/schema.js';
-import { USERNAME_PATTERN, type Role, type User } from './user.js';
+import { EMAIL_MAX, USERNAME_PATTERN, type Role, type User } from './user.js';
 import {
   ChangeEvents,
   UserListQuery,
@@ -28,6 +29,17 @@ function toUser(row: Row): User {
     passwordChangedAt: row.passwordChangedAt.toISOString(),
     email: row.email,
     emailVerifiedAt: row.emailVerifiedAt?.toISOString() ?? null,
+  };
+}
+
+function toRow(user: User): typeof users.$inferInsert {
+  return {
+    ...user,
+    createdAt: new Date(user.createdAt),
+    updatedAt: new Date(user.updatedAt),
+    passwordChangedAt: new Date(user.passwordChangedAt),
+    emailVerifiedAt:
+      user.emailVerifiedAt === null ? null : new Date(user.emailVerifiedAt),
   };
 }
 
@@ -56,23 +68,16 @@ export class DrizzleUserRepository extends UserRepository {
   async create(
     user: User,
     events: SecurityEventInput[] = [],
+    also?: (tx: Tx) => Promise<void>,
   ): Promise<boolean> {
+    if (also) return this.createWith(user, events, also);
     try {
       // One statement, the event included: the unique index on lower(username) decides,
       // atomically, between simultaneous registrations.
       return await this.events.withChange(
         this.database.db
           .insert(users)
-          .values({
-            ...user,
-            createdAt: new Date(user.createdAt),
-            updatedAt: new Date(user.updatedAt),
-            passwordChangedAt: new Date(user.passwordChangedAt),
-            emailVerifiedAt:
-              user.emailVerifiedAt === null
-                ? null
-                : new Date(user.emailVerifiedAt),
-          })
+          .values(toRow(user))
           .onConflictDoNothing()
           .returning({ id: users.id }),
         events,
@@ -82,6 +87,25 @@ export class DrizzleUserRepository extends UserRepository {
       if (isUniqueViolation(err)) return false;
       throw err;
     }
+  }
+
+  /** The insert, then `also`, in one transaction with the events (only when the row went in). */
+  private async createWith(
+    user: User,
+    events: SecurityEventInput[],
+    also: (tx: Tx) => Promise<void>,
+  ): Promise<boolean> {
+    return this.events.inTransaction(async (tx, record) => {
+      const inserted = await tx
+        .insert(users)
+        .values(toRow(user))
+        .onConflictDoNothing()
+        .returning({ id: users.id });
+      if (inserted.length === 0) return false;
+      await also(tx);
+      events.forEach(record);
+      return true;
+    });
   }
 
   async findById(id: string): Promise<User | null> {
@@ -94,6 +118,56 @@ export class DrizzleUserRepository extends UserRepository {
     // No stored name has other characters; a NUL would even make PostgreSQL refuse the query.
     if (!USERNAME_PATTERN.test(username)) return null;
     return this.one(sql`${lowerUsername} = lower(${username})`);
+  }
+
+  async findByVerifiedEmail(email: string): Promise<User | null> {
+    // Nothing longer or with a NUL was ever stored; PostgreSQL would refuse a NUL (a 500).
+    if (email.length > EMAIL_MAX || email.includes('\0')) return null;
+    return this.one(
+      and(
+        sql`lower(${users.email}) = lower(${email})`,
+        isNotNull(users.emailVerifiedAt),
+      )!,
+    );
+  }
+
+  async withAccount<T>(
+    id: string,
+    work: (tx: Tx, user: User, record: RecordEvent) => Promise<T>,
+  ): Promise<T | null> {
+    if (!UUID.test(id)) return null;
+    return this.events.inTransaction(async (tx, record) => {
+      const [row] = await tx
+        .select()
+        .from(users)
+        .where(eq(users.id, id))
+        .for('update');
+      return row ? work(tx, toUser(row), record) : null;
+    });
+  }
+
+  async setEmail(
+    tx: Tx,
+    id: string,
+    email: string | null,
+    verifiedAt: Date | null,
+  ): Promise<User> {
+    try {
+      const [row] = await tx
+        .update(users)
+        .set({ email, emailVerifiedAt: verifiedAt, updatedAt: new Date() })
+        .where(eq(users.id, id))
+        .returning();
+      return toUser(row);
+    } catch (err) {
+      // The partial unique index on lower(email) among verified addresses decides, atomically.
+      if (isUniqueViolation(err))
+        throw new DomainError(
+          'email_taken',
+          'That email address is already verified by another account',
+        );
+      throw err;
+    }
   }
 
   async update(

@@ -1,4 +1,6 @@
 import type { SecurityEventInput } from '../events/security-event.js';
+import type { RecordEvent } from '../events/security-events.js';
+import type { Tx } from '../infra/db/database.js';
 import type { Role, User } from './user.js';
 
 /** A place in the listing order (creation time, then id): the page after it starts past it. */
@@ -32,10 +34,37 @@ export type ChangeEvents = (before: User, after: User) => SecurityEventInput[];
  * writes its security events in its own transaction: both or neither.
  */
 export abstract class UserRepository {
-  /** Stores the user, and `events` with it, unless the username (case-insensitive) is taken; false when taken. */
-  abstract create(user: User, events?: SecurityEventInput[]): Promise<boolean>;
+  /**
+   * Stores the user, and `events` with it, unless the username (case-insensitive) is taken;
+   * false when taken. `also` runs in the same transaction once the row is in (a mail to queue).
+   */
+  abstract create(
+    user: User,
+    events?: SecurityEventInput[],
+    also?: (tx: Tx) => Promise<void>,
+  ): Promise<boolean>;
   abstract findById(id: string): Promise<User | null>;
   abstract findByUsername(username: string): Promise<User | null>;
+  /** The account whose verified address is `email` (case-insensitive); never an unverified one. */
+  abstract findByVerifiedEmail(email: string): Promise<User | null>;
+  /**
+   * Runs `work` in one transaction with the account's row locked (null when no such account),
+   * with the events it records: the email flows' token, mail and address change commit together.
+   */
+  abstract withAccount<T>(
+    id: string,
+    work: (tx: Tx, user: User, record: RecordEvent) => Promise<T>,
+  ): Promise<T | null>;
+  /**
+   * Sets the account's address and when it was verified, in `work`'s transaction; throws
+   * `email_taken` when another account has verified that address.
+   */
+  abstract setEmail(
+    tx: Tx,
+    id: string,
+    email: string | null,
+    verifiedAt: Date | null,
+  ): Promise<User>;
   /**
    * Applies the patch, sets `updatedAt` (and `passwordChangedAt` with a new hash), and writes
    * the events `events` makes of the change; null when no such user.

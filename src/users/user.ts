@@ -23,6 +23,8 @@ export interface PublicUser {
   roles: Role[];
   disabled: boolean;
   createdAt: string;
+  email: string | null;
+  emailVerified: boolean;
 }
 
 export function toPublicUser(user: User): PublicUser {
@@ -32,9 +34,13 @@ export function toPublicUser(user: User): PublicUser {
     roles: user.roles,
     disabled: user.disabled,
     createdAt: user.createdAt,
+    email: user.email,
+    emailVerified: user.emailVerifiedAt !== null,
   };
 }
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9._@-]{3,64}$/;
+/** RFC 5321's longest path: no address is longer. */
+export const EMAIL_MAX = 254;
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;

@@ -31,6 +31,21 @@ class MemoryUsers extends UserRepository {
       ) ?? null
     );
   }
+  async findByVerifiedEmail(email: string): Promise<User | null> {
+    return (
+      [...this.byId.values()].find(
+        (u) =>
+          u.emailVerifiedAt !== null &&
+          u.email?.toLowerCase() === email.toLowerCase(),
+      ) ?? null
+    );
+  }
+  withAccount(): Promise<never> {
+    throw new Error('not used by these tests');
+  }
+  setEmail(): Promise<never> {
+    throw new Error('not used by these tests');
+  }
   async update(
     id: string,
     patch: Partial<User> & { roles?: Role[] },

@@ -4,6 +4,8 @@ import type {
   EventContext,
   SecurityEventInput,
 } from '../events/security-event.js';
+import type { RecordEvent } from '../events/security-events.js';
+import type { Tx } from '../infra/db/database.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { PasswordHasher } from './password-hasher.js';
 import { assertPasswordPolicy } from './password-policy.js';
@@ -19,12 +21,17 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
   ) {}
 
-  /** Creates an account; `context` says where from, for its `account.registered` event. */
+  /**
+   * Creates an account; `context` says where from, for its `account.registered` event. With
+   * `email`, the address is stored unverified and `email.also` runs in the insert's
+   * transaction (the verification token and its mail).
+   */
   async register(
     username: string,
     password: string,
     roles: Role[] = ['user'],
     context: EventContext = {},
+    email?: { address: string; also: (tx: Tx, user: User) => Promise<void> },
   ): Promise<User> {
     assertPasswordPolicy(password);
     const now = new Date().toISOString();
@@ -37,7 +44,7 @@ export class UsersService {
       createdAt: now,
       updatedAt: now,
       passwordChangedAt: now,
-      email: null,
+      email: email?.address ?? null,
       emailVerifiedAt: null,
     };
     // One insert: the unique index decides, so a taken name costs a hash but no extra query.
@@ -47,7 +54,8 @@ export class UsersService {
       client: context.client,
       details: { roles },
     };
-    if (!(await this.users.create(user, [registered])))
+    const also = email && ((tx: Tx) => email.also(tx, user));
+    if (!(await this.users.create(user, [registered], also)))
       throw new DomainError('username_taken', 'That username is taken');
     return user;
   }
@@ -61,7 +69,7 @@ export class UsersService {
     password: string,
     beforeCheck?: (user: User) => Promise<void>,
   ): Promise<User> {
-    const user = await this.users.findByUsername(username);
+    const user = await this.findForLogin(username);
     if (user && beforeCheck) await beforeCheck(user);
     const valid = user
       ? await this.verifyPassword(user, password)
@@ -70,6 +78,34 @@ export class UsersService {
       throw new DomainError('invalid_grant', 'Invalid username or password');
     }
     return user;
+  }
+
+  /**
+   * The account a typed login names: the username first (case-insensitive), then a verified
+   * email address; an unverified address never names an account.
+   */
+  async findForLogin(login: string): Promise<User | null> {
+    const byName = await this.users.findByUsername(login);
+    if (byName || !login.includes('@')) return byName;
+    return this.users.findByVerifiedEmail(login);
+  }
+
+  /** See `UserRepository.withAccount`: the account's row locked, for the email flows. */
+  withAccount<T>(
+    id: string,
+    work: (tx: Tx, user: User, record: RecordEvent) => Promise<T>,
+  ): Promise<T | null> {
+    return this.users.withAccount(id, work);
+  }
+
+  /** See `UserRepository.setEmail`: `email_taken` when another account verified it first. */
+  setEmail(
+    tx: Tx,
+    id: string,
+    email: string | null,
+    verifiedAt: Date | null,
+  ): Promise<User> {
+    return this.users.setEmail(tx, id, email, verifiedAt);
   }
 
   /**

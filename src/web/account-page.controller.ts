@@ -20,6 +20,8 @@ import {
   Public,
 } from '../auth/authenticated.decorator.js';
 import { ChangePasswordDto } from '../login/dto/change-password.dto.js';
+import { ChangeEmailDto } from '../login/dto/email.dto.js';
+import { EmailService } from '../login/email.service.js';
 import type { Principal } from '../credentials/principal.js';
 import { SCOPES, scopesForRoles } from '../credentials/scopes.js';
 import { DomainError } from '../infra/http/domain-error.js';
@@ -66,6 +68,7 @@ export class AccountPageController {
     private readonly login: LoginService,
     private readonly config: AppConfig,
     private readonly forms: FormOnceStore,
+    private readonly emails: EmailService,
   ) {}
 
   @Get('account')
@@ -121,6 +124,31 @@ export class AccountPageController {
     res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=password_changed`);
   }
 
+  @Post('account/email')
+  async changeEmail(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: ChangeEmailDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.emails.change(
+      principal,
+      dto.email,
+      dto.currentPassword,
+      clientOf(req),
+    );
+    res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=email_change_sent`);
+  }
+
+  @Post('account/email/resend')
+  async resendEmail(
+    @CurrentPrincipal() principal: Principal,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.emails.resend(principal);
+    res.redirect(303, `${ACCOUNT_PAGE_PATH}?done=email_link_sent`);
+  }
+
   /**
    * The one answer that shows a new token's secret: the page itself, not a redirect, so the
    * secret is in no URL, history entry or log, and (as every account page) never cached.
@@ -173,10 +201,11 @@ export class AccountPageController {
     principal: Principal,
     extra: Pick<AccountPageModel, 'notice' | 'error' | 'createdToken'>,
   ): Promise<string> {
-    const [logins, tokens, events] = await Promise.all([
+    const [logins, tokens, events, email] = await Promise.all([
       this.account.listLogins(principal),
       this.account.listPersonalTokens(principal),
       this.account.listEvents(principal, { limit: RECENT_ACTIVITY }),
+      this.emails.enabled ? this.emails.state(principal) : undefined,
     ]);
     const live = new Set(logins.map((login) => login.id));
     return renderAccountPage({
@@ -205,6 +234,10 @@ export class AccountPageController {
       expiryDays: {
         choices: EXPIRY_CHOICES,
         default: PERSONAL_TOKEN_DAYS.default,
+      },
+      email: email && {
+        address: email.email,
+        verified: email.emailVerified,
       },
       tokenFormId: this.forms.issue(),
       ...extra,

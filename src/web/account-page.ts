@@ -2,12 +2,13 @@ import type { Scope } from '../credentials/scopes.js';
 import { escapeHtml, htmlDocument, noticeParagraph } from './html.js';
 
 /** The page's forms, each with its own section for errors. */
-export type AccountForm = 'logins' | 'password' | 'personal-tokens';
+export type AccountForm = 'logins' | 'password' | 'email' | 'personal-tokens';
 
 const FORM_OF_PATH: readonly [RegExp, AccountForm][] = [
   [/^\/account\/logins\/[^/]+\/end$/, 'logins'],
   [/^\/account\/logout-all$/, 'logins'],
   [/^\/account\/password$/, 'password'],
+  [/^\/account\/email(\/resend)?$/, 'email'],
   [/^\/account\/personal-tokens$/, 'personal-tokens'],
   [/^\/account\/personal-tokens\/[^/]+\/revoke$/, 'personal-tokens'],
 ];
@@ -63,6 +64,8 @@ export interface AccountPageModel {
   /** The expiry choices in days, and the one preselected. */
   expiryDays: { choices: readonly number[]; default: number };
   createdToken?: CreatedToken;
+  /** The account's address; absent with MAIL=off (no section then). */
+  email?: { address: string | null; verified: boolean };
   /** This rendering's id for the token form, so a reload that posts it again creates nothing. */
   tokenFormId: string;
   notice?: string;
@@ -74,6 +77,9 @@ const NOTICES: Record<string, string> = {
   password_changed:
     'Your password has been changed. Every other login has ended.',
   token_revoked: 'The token has been revoked.',
+  email_change_sent:
+    'A link to confirm the new address has been sent to it. Your address changes once you open it and press Confirm.',
+  email_link_sent: 'A new confirmation link has been sent.',
 };
 
 const COMMON_ERRORS: Record<string, string> = {
@@ -92,6 +98,12 @@ const FORM_ERRORS: Record<AccountForm, Record<string, string>> = {
     wrong_password: 'The current password is wrong.',
     validation_failed:
       'Enter your current password and a new password of 8-128 characters that is not one of the most common passwords.',
+  },
+  email: {
+    wrong_password:
+      'The current password is wrong. The address was not changed.',
+    validation_failed:
+      'Enter one email address such as name@example.com (not your current verified one) and your current password.',
   },
   'personal-tokens': {
     not_found: 'That token has already been revoked.',
@@ -231,6 +243,43 @@ function passwordSection(model: AccountPageModel): string {
     </section>`;
 }
 
+function emailSection(model: AccountPageModel): string {
+  if (!model.email) return '';
+  const { address, verified } = model.email;
+  const invalid = model.error?.form === 'email';
+  const described = invalid
+    ? ' aria-describedby="email-error" aria-invalid="true"'
+    : '';
+  const current =
+    address === null
+      ? '<p>No email address yet. With a verified address you can also log in by it.</p>'
+      : `<p>Your address: <strong>${escapeHtml(address)}</strong> ${
+          verified
+            ? '<span class="badge">verified</span>'
+            : '<em>not verified yet</em>'
+        }</p>`;
+  const resend =
+    address !== null && !verified
+      ? `<form method="post" action="/account/email/resend">
+        <button type="submit" class="secondary">Send a new confirmation link</button>
+      </form>`
+      : '';
+  return `<section aria-labelledby="email-title">
+      <h2 id="email-title">Email address</h2>
+      ${errorFor(model, 'email')}
+      ${current}
+      ${resend}
+      <form method="post" action="/account/email">
+        <label for="new-email">${address === null ? 'Email address' : 'New email address'}</label>
+        <input id="new-email" name="email" type="email" autocomplete="email" required maxlength="254">
+        <label for="email-password">Current password</label>
+        <input id="email-password" name="currentPassword" type="password" autocomplete="current-password" required maxlength="1024"${described}>
+        <p class="hint">A link to confirm it is mailed to the new address${verified ? '; the current one stays until then and is told of the change' : ''}.</p>
+        <button type="submit">${address === null ? 'Add address' : 'Change address'}</button>
+      </form>
+    </section>`;
+}
+
 function tokenRow(token: AccountToken): string {
   const name = escapeHtml(token.name);
   return `<tr>
@@ -327,6 +376,7 @@ export function renderAccountPage(model: AccountPageModel): string {
   ${noticeParagraph(model.notice)}
   ${loginsSection(model)}
   ${passwordSection(model)}
+  ${emailSection(model)}
   ${tokensSection(model)}
   ${activitySection(model)}`,
   });

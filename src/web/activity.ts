@@ -59,6 +59,12 @@ const SENTENCES: Record<SecurityEventType, (event: ActivityEvent) => string> = {
     e.byAdmin
       ? `An administrator revoked the ${token(e)}`
       : `Revoked the ${token(e)}${origin(e)}`,
+  'email.change_requested': (e) =>
+    `A change of your email address to ${text(e.details.email) ?? 'a new address'} was asked for${origin(e)}`,
+  'email.verified': (e) =>
+    `Verified the email address ${text(e.details.email) ?? 'of the account'}${origin(e)}`,
+  'email.change_undone': (e) =>
+    `An email change was undone from the old address's link${origin(e)}; every login ended`,
   'admin.roles_changed': (e) =>
     `An administrator changed your roles from ${roles(e.details.old)} to ${roles(e.details.new)}`,
   'admin.account_disabled': () => 'An administrator disabled the account',

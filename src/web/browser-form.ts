@@ -5,6 +5,13 @@ import {
   prefersHtml,
 } from '../infra/http/browser.js';
 import { accountFormOf } from './account-page.js';
+import { UNDO_LINK, VERIFY_LINK } from './email-link-page.js';
+
+/** A mailed link's button posts back to the path of its page: errors are shown there. */
+const LINK_PAGES: ReadonlySet<string> = new Set([
+  VERIFY_LINK.path,
+  UNDO_LINK.path,
+]);
 
 const REDIRECTED_STATUSES: ReadonlySet<number> = new Set([
   400, 401, 409, 413, 415, 429, 503,
@@ -39,5 +46,6 @@ export function formErrorRedirect(
   if (form && status !== 401 && ACCOUNT_REDIRECTED_STATUSES.has(status))
     return `${ACCOUNT_PAGE_PATH}?error=${error}&form=${form}`;
   if (!REDIRECTED_STATUSES.has(status)) return;
+  if (LINK_PAGES.has(req.path)) return `${req.path}?error=${error}`;
   return `${LOGIN_PAGE_PATH}?error=${error}`;
 }

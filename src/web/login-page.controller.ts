@@ -2,6 +2,7 @@ import { Controller, Get, Header, Query, Req } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Public } from '../auth/authenticated.decorator.js';
+import { AppConfig } from '../infra/config/app-config.js';
 import {
   LOGIN_PAGE_CSS,
   loginErrorMessage,
@@ -11,6 +12,8 @@ import {
 @ApiExcludeController()
 @Controller()
 export class LoginPageController {
+  constructor(private readonly config: AppConfig) {}
+
   @Public()
   @Get(['/', 'auth/login'])
   @Header('Content-Type', 'text/html; charset=utf-8')
@@ -23,6 +26,7 @@ export class LoginPageController {
     const auth = req.sessionAuth;
     return renderLoginPage({
       username: auth?.username,
+      emailField: this.config.mail.enabled,
       error: auth
         ? undefined
         : loginErrorMessage(typeof error === 'string' ? error : undefined),

@@ -2,6 +2,8 @@ import { escapeHtml, htmlDocument, noticeParagraph } from './html.js';
 
 export interface LoginPageModel {
   username?: string;
+  /** Registration takes an address (off with MAIL=off: nothing could verify it). */
+  emailField?: boolean;
   error?: string;
   notice?: string;
 }
@@ -11,7 +13,7 @@ const ERROR_MESSAGES: Record<string, string> = {
   invalid_request: 'Enter a username and a password.',
   username_taken: 'That username is taken.',
   validation_failed:
-    'Usernames are 3-64 letters, digits or "._@-"; passwords are 8-128 characters.',
+    'Usernames are 3-64 letters, digits or "._@-"; passwords are 8-128 characters; an email is one address such as name@example.com.',
   too_many_attempts: 'Too many attempts. Wait a little and try again.',
   forbidden: 'The request was refused.',
   cross_site_request: 'The form was sent from another site and was refused.',
@@ -44,8 +46,8 @@ export function renderLoginPage(model: LoginPageModel): string {
       <section aria-labelledby="login-title">
         <h1 id="login-title">Log in</h1>
         <form method="post" action="/auth/token">
-          <label for="login-username">Username</label>
-          <input id="login-username" name="username" autocomplete="username" required autofocus maxlength="64">
+          <label for="login-username">Username or verified email</label>
+          <input id="login-username" name="username" autocomplete="username" required autofocus maxlength="254">
           <label for="login-password">Password</label>
           <input id="login-password" name="password" type="password" autocomplete="current-password" required maxlength="128">
           <button type="submit">Log in</button>
@@ -58,6 +60,12 @@ export function renderLoginPage(model: LoginPageModel): string {
           <input id="register-username" name="username" autocomplete="username" required minlength="3" maxlength="64" pattern="[A-Za-z0-9._@\\-]{3,64}">
           <label for="register-password">Password</label>
           <input id="register-password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128">
+          ${
+            model.emailField
+              ? `<label for="register-email">Email (optional)</label>
+          <input id="register-email" name="email" type="email" autocomplete="email" maxlength="254">`
+              : ''
+          }
           <button type="submit">Create account</button>
         </form>
       </section>

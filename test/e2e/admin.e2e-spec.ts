@@ -37,7 +37,15 @@ interface UserPage {
   nextCursor: string | null;
 }
 
-const USER_FIELDS = ['createdAt', 'disabled', 'id', 'roles', 'username'];
+const USER_FIELDS = [
+  'createdAt',
+  'disabled',
+  'email',
+  'emailVerified',
+  'id',
+  'roles',
+  'username',
+];
 
 describe('admin', () => {
   const adminName = uniqueName('admin');

@@ -191,6 +191,17 @@ function routes(): Route[] {
           base: () => ({ username: uniqueName('hostile'), password: PASSWORD }),
           values: [['admin'], 'admin', null],
         },
+        email: {
+          base: () => ({ username: uniqueName('hostile'), password: PASSWORD }),
+          values: [
+            ...WRONG_TYPES,
+            'a@b.c\r\nBcc: x@y.z',
+            'a@b.c, x@y.z',
+            'Alice <a@b.c>',
+            `${'a'.repeat(10_000)}@example.test`,
+            'a\u0000@b.c',
+          ],
+        },
       },
     },
     {
@@ -572,6 +583,123 @@ function routes(): Route[] {
         },
         newPassword: newPasswordField,
       },
+    },
+    {
+      method: 'get',
+      name: 'GET /auth/email',
+      path: () => '/auth/email',
+      as: [{ who: 'user' }],
+      protectedRoute: true,
+    },
+    {
+      method: 'post',
+      name: 'POST /auth/email',
+      path: () => '/auth/email',
+      as: [{ who: 'user' }],
+      protectedRoute: true,
+      mustNotSucceed: true,
+      fields: {
+        email: {
+          base: () => ({ currentPassword: PASSWORD }),
+          values: [
+            ...WRONG_TYPES,
+            'a@b.c\r\nBcc: x@y.z',
+            'a@b.c, x@y.z',
+            'Alice <a@b.c>',
+            `${'a'.repeat(10_000)}@example.test`,
+            'a\u0000@b.c',
+          ],
+        },
+        currentPassword: {
+          base: () => ({ email: 'someone@example.test' }),
+          values: [...WRONG_TYPES, '', 'x'.repeat(1_025)],
+        },
+      },
+    },
+    {
+      method: 'post',
+      name: 'POST /auth/email/resend',
+      path: () => '/auth/email/resend',
+      as: [{ who: 'user' }],
+      protectedRoute: true,
+    },
+    {
+      method: 'get',
+      name: 'GET /auth/email/verify',
+      path: () => '/auth/email/verify',
+      as: [{ who: 'anonymous' }],
+    },
+    {
+      method: 'get',
+      name: 'GET /auth/email/undo',
+      path: () => '/auth/email/undo',
+      as: [{ who: 'anonymous' }],
+    },
+    {
+      method: 'post',
+      name: 'POST /auth/email/verify',
+      path: () => '/auth/email/verify',
+      as: [{ who: 'anonymous' }],
+      mustNotSucceed: true,
+      fields: {
+        token: {
+          base: () => ({}),
+          values: [
+            ...WRONG_TYPES,
+            '',
+            'a\u0000b',
+            'x'.repeat(65),
+            'A'.repeat(43),
+          ],
+        },
+      },
+    },
+    {
+      method: 'post',
+      name: 'POST /auth/email/undo',
+      path: () => '/auth/email/undo',
+      as: [{ who: 'anonymous' }],
+      mustNotSucceed: true,
+      fields: {
+        token: {
+          base: () => ({}),
+          values: [
+            ...WRONG_TYPES,
+            '',
+            'a\u0000b',
+            'x'.repeat(65),
+            'A'.repeat(43),
+          ],
+        },
+      },
+    },
+    {
+      method: 'post',
+      name: 'POST /account/email',
+      path: () => '/account/email',
+      as: [{ who: 'user', via: 'cookie' }],
+      protectedRoute: true,
+      mustNotSucceed: true,
+      fields: {
+        email: {
+          base: () => ({ currentPassword: PASSWORD }),
+          values: [
+            ...WRONG_TYPES,
+            'a@b.c\r\nBcc: x@y.z',
+            'a@b.c, x@y.z',
+            'Alice <a@b.c>',
+            `${'a'.repeat(10_000)}@example.test`,
+            'a\u0000@b.c',
+          ],
+        },
+      },
+    },
+    {
+      method: 'post',
+      name: 'POST /account/email/resend',
+      path: () => '/account/email/resend',
+      as: [{ who: 'user', via: 'cookie' }],
+      protectedRoute: true,
     },
     {
       method: 'post',

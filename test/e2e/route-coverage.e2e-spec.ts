@@ -15,6 +15,11 @@ const REVIEWED_PUBLIC = [
   'GET /',
   'GET /.well-known/oauth-authorization-server',
   'GET /auth/login',
+  // The mailed links' pages and their buttons' posts: the token in the body is the credential.
+  'GET /auth/email/undo',
+  'GET /auth/email/verify',
+  'POST /auth/email/undo',
+  'POST /auth/email/verify',
   'GET /assets/account.css',
   'GET /assets/login.css',
   'GET /health',

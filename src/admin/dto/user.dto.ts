@@ -15,4 +15,15 @@ export class UserDto {
 
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
+
+  @ApiProperty({
+    example: 'alice@example.com',
+    nullable: true,
+    type: String,
+    description: 'Claimed or verified; null without one',
+  })
+  email!: string | null;
+
+  @ApiProperty({ example: false })
+  emailVerified!: boolean;
 }

@@ -371,6 +371,14 @@ export class EnvironmentVariables {
   })
   @WholeNumber(10, 3_600_000)
   MAIL_RETRY_BASE_MS!: number;
+
+  @Env({
+    default: '86400',
+    note: '24 hours',
+    doc: 'how long a link that verifies an email address works (registration, a change, a resend); a newer link ends the older ones',
+  })
+  @WholeNumber(300, 604_800)
+  EMAIL_VERIFICATION_TTL_SECONDS!: number;
 }
 
 export type RawEnvironment = Readonly<Record<string, string | undefined>>;

@@ -11,6 +11,8 @@ export type DomainErrorCode =
   | 'wrong_password'
   | 'validation_failed'
   | 'username_taken'
+  | 'email_taken'
+  | 'invalid_link'
   | 'form_already_sent'
   | 'unauthenticated'
   | 'invalid_token'

@@ -18,6 +18,10 @@ export const HTTP_ERRORS: Record<DomainErrorCode, HttpMapping> = {
   wrong_password: { status: 400 },
   validation_failed: { status: 400 },
   username_taken: { status: 409 },
+  /** The address was verified by another account first. */
+  email_taken: { status: 409 },
+  /** A mailed link's token that is unknown, used, expired or superseded: all one answer. */
+  invalid_link: { status: 400 },
   form_already_sent: { status: 409 },
   unauthenticated: { status: 401, challenge: `Bearer realm="${AUTH_REALM}"` },
   invalid_token: {

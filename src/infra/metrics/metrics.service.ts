@@ -37,6 +37,7 @@ const REVOCATION_REASONS = [
   'admin_ended',
   'refresh_reuse',
   'revoked',
+  'email_change_undone',
 ] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
