@@ -12,6 +12,7 @@ import { MetricsService } from '../infra/metrics/metrics.service.js';
 import type { PublicUser, User } from '../users/user.js';
 import { toPublicUser, USERNAME_PATTERN } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
+import { AccountNotices } from './account-notices.js';
 import { failedLoginOutcome } from './login-outcome.js';
 import type { LoginSession } from './login-session.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -48,6 +49,7 @@ export class LoginService {
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
     private readonly events: SecurityEvents,
+    private readonly notices: AccountNotices,
   ) {}
 
   async register(
@@ -232,6 +234,7 @@ export class LoginService {
       principal.userId,
       newPassword,
       ownContext(principal, client),
+      (tx, user) => this.notices.passwordChanged(tx, user),
     );
     const ended = await this.logins.endAll(principal.userId, principal.loginId);
     this.metrics.tokensRevoked('password_change', ended.tokens);

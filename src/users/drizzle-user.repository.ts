@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import type { SecurityEventInput } from '../events/security-event.js';
-import { SecurityEvents } from '../events/security-events.js';
-import { Database } from '../infra/db/database.js';
+import { SecurityEvents, type RecordEvent } from '../events/security-events.js';
+import { Database, type Tx } from '../infra/db/database.js';
 import { isUniqueViolation } from '../infra/db/database-errors.js';
 import { users } from '../infra/db/schema.js';
 import { USERNAME_PATTERN, type Role, type User } from './user.js';
 import {
   ChangeEvents,
+  TransactionWork,
   UserListQuery,
   UserPage,
   UserPatch,
@@ -96,7 +97,39 @@ export class DrizzleUserRepository extends UserRepository {
     return this.one(sql`${lowerUsername} = lower(${username})`);
   }
 
+  async findByVerifiedEmail(email: string): Promise<User | null> {
+    // No address is longer, and a NUL would make PostgreSQL refuse the query.
+    if (email.length > 254 || email.includes('\u0000')) return null;
+    return this.one(
+      and(
+        sql`lower(${users.email}) = lower(${email})`,
+        sql`${users.emailVerifiedAt} is not null`,
+      )!,
+    );
+  }
+
   async update(
+    id: string,
+    patch: UserPatch,
+    events: ChangeEvents,
+  ): Promise<User | null> {
+    if (!UUID.test(id)) return null;
+    return this.transaction((_, change) => change(id, patch, events));
+  }
+
+  async transaction<T>(work: TransactionWork<T>): Promise<T> {
+    return this.events.inTransaction((tx, record) =>
+      work(
+        tx,
+        (id, patch, events) => this.updateIn(tx, record, id, patch, events),
+        record,
+      ),
+    );
+  }
+
+  private async updateIn(
+    tx: Tx,
+    record: RecordEvent,
     id: string,
     patch: UserPatch,
     events: ChangeEvents,
@@ -109,22 +142,20 @@ export class DrizzleUserRepository extends UserRepository {
       ...(patch.passwordHash !== undefined && { passwordChangedAt: now }),
     };
     // The row is locked first, so the events compare it with what this change made of it.
-    return this.events.inTransaction(async (tx, record) => {
-      const [before] = await tx
-        .select()
-        .from(users)
-        .where(eq(users.id, id))
-        .for('update');
-      if (!before) return null;
-      const [after] = await tx
-        .update(users)
-        .set(set)
-        .where(eq(users.id, id))
-        .returning();
-      const user = toUser(after);
-      events(toUser(before), user).forEach(record);
-      return user;
-    });
+    const [before] = await tx
+      .select()
+      .from(users)
+      .where(eq(users.id, id))
+      .for('update');
+    if (!before) return null;
+    const [after] = await tx
+      .update(users)
+      .set(set)
+      .where(eq(users.id, id))
+      .returning();
+    const user = toUser(after);
+    events(toUser(before), user).forEach(record);
+    return user;
   }
 
   async rehash(id: string, from: string, to: string): Promise<void> {

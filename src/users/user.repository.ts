@@ -1,4 +1,6 @@
 import type { SecurityEventInput } from '../events/security-event.js';
+import type { RecordEvent } from '../events/security-events.js';
+import type { Tx } from '../infra/db/database.js';
 import type { Role, User } from './user.js';
 
 /** A place in the listing order (creation time, then id): the page after it starts past it. */
@@ -27,6 +29,20 @@ export type UserPatch = Partial<Pick<User, 'disabled' | 'passwordHash'>> & {
 /** The security events of an account's change, from the account before and after it. */
 export type ChangeEvents = (before: User, after: User) => SecurityEventInput[];
 
+/** An account's change inside a `transaction`: as `update`, in that transaction. */
+type ChangeIn = (
+  id: string,
+  patch: UserPatch,
+  events: ChangeEvents,
+) => Promise<User | null>;
+
+/** What runs in a `transaction`: its handle (for other stores' writes), the change, the events. */
+export type TransactionWork<T> = (
+  tx: Tx,
+  change: ChangeIn,
+  record: RecordEvent,
+) => Promise<T>;
+
 /**
  * Storage for accounts: the `users` table of PostgreSQL (or the embedded PGlite). A change
  * writes its security events in its own transaction: both or neither.
@@ -36,6 +52,8 @@ export abstract class UserRepository {
   abstract create(user: User, events?: SecurityEventInput[]): Promise<boolean>;
   abstract findById(id: string): Promise<User | null>;
   abstract findByUsername(username: string): Promise<User | null>;
+  /** The account whose verified address is `email` (case-insensitively); null for none. */
+  abstract findByVerifiedEmail(email: string): Promise<User | null>;
   /**
    * Applies the patch, sets `updatedAt` (and `passwordChangedAt` with a new hash), and writes
    * the events `events` makes of the change; null when no such user.
@@ -45,6 +63,11 @@ export abstract class UserRepository {
     patch: UserPatch,
     events: ChangeEvents,
   ): Promise<User | null>;
+  /**
+   * Runs `work` in one transaction with its events: a change of an account and whatever else
+   * the caller writes with it (a consumed link, a mail), committed together or not at all.
+   */
+  abstract transaction<T>(work: TransactionWork<T>): Promise<T>;
   /**
    * Replaces a password hash with a stronger hash of the same password, unless the hash has
    * changed meanwhile (a password change wins); `passwordChangedAt` stays as it is.

@@ -2,6 +2,7 @@ import { Controller, Get, Header, Query, Req } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Public } from '../auth/authenticated.decorator.js';
+import { AppConfig } from '../infra/config/app-config.js';
 import {
   LOGIN_PAGE_CSS,
   loginErrorMessage,
@@ -11,6 +12,8 @@ import {
 @ApiExcludeController()
 @Controller()
 export class LoginPageController {
+  constructor(private readonly config: AppConfig) {}
+
   @Public()
   @Get(['/', 'auth/login'])
   @Header('Content-Type', 'text/html; charset=utf-8')
@@ -19,6 +22,7 @@ export class LoginPageController {
     @Req() req: Request,
     @Query('error') error?: unknown,
     @Query('registered') registered?: unknown,
+    @Query('reset') reset?: unknown,
   ): string {
     const auth = req.sessionAuth;
     return renderLoginPage({
@@ -26,10 +30,14 @@ export class LoginPageController {
       error: auth
         ? undefined
         : loginErrorMessage(typeof error === 'string' ? error : undefined),
-      notice:
-        !auth && typeof registered === 'string'
+      notice: auth
+        ? undefined
+        : typeof registered === 'string'
           ? `Account ${registered.slice(0, 64)} created. You can log in now.`
-          : undefined,
+          : reset !== undefined
+            ? 'Your password was reset and every login ended. Log in with the new password.'
+            : undefined,
+      passwordReset: this.config.mail.enabled,
     });
   }
 

@@ -4,11 +4,16 @@ import { LoginModule } from '../login/login.module.js';
 import { AccountPageController } from './account-page.controller.js';
 import { FormOnceStore } from './form-once.store.js';
 import { LoginPageController } from './login-page.controller.js';
+import { PasswordResetPageController } from './password-reset-page.controller.js';
 
-/** Every HTML page (login, account), its assets, and the form-error policy. */
+/** Every HTML page (login, account, password reset), its assets, and the form-error policy. */
 @Module({
   imports: [AccountModule, LoginModule],
-  controllers: [LoginPageController, AccountPageController],
+  controllers: [
+    LoginPageController,
+    AccountPageController,
+    PasswordResetPageController,
+  ],
   providers: [FormOnceStore],
 })
 export class WebModule {}

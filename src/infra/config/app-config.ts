@@ -39,6 +39,8 @@ export class AppConfig {
   readonly refreshReuseGraceSeconds!: number;
   /** The most live personal access tokens one account may hold. */
   readonly personalTokensPerUser!: number;
+  /** How long a password-reset link works. */
+  readonly passwordResetTtlSeconds!: number;
   /** Resource servers allowed to call the introspection endpoint (HTTP Basic). */
   readonly introspectionClients!: IntrospectionClient[];
   /** The service's public origin, the OAuth2 issuer; undefined means the request's own origin. */
@@ -174,6 +176,7 @@ export function loadConfig(
     refreshTokenIdleSeconds: vars.REFRESH_TOKEN_IDLE_SECONDS,
     refreshReuseGraceSeconds: vars.REFRESH_REUSE_GRACE_SECONDS,
     personalTokensPerUser: vars.PERSONAL_TOKENS_PER_USER,
+    passwordResetTtlSeconds: vars.PASSWORD_RESET_TTL_SECONDS,
     introspectionClients: vars.INTROSPECTION_CLIENTS ?? [],
     publicUrl: vars.PUBLIC_URL,
     trustProxy: vars.TRUST_PROXY,

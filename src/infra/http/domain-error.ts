@@ -12,6 +12,8 @@ export type DomainErrorCode =
   | 'validation_failed'
   | 'username_taken'
   | 'form_already_sent'
+  /** A mailed one-time link that is unknown, used, expired or superseded: all the same. */
+  | 'invalid_link'
   | 'unauthenticated'
   | 'invalid_token'
   | 'malformed_bearer'

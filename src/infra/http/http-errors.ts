@@ -19,6 +19,7 @@ export const HTTP_ERRORS: Record<DomainErrorCode, HttpMapping> = {
   validation_failed: { status: 400 },
   username_taken: { status: 409 },
   form_already_sent: { status: 409 },
+  invalid_link: { status: 400 },
   unauthenticated: { status: 401, challenge: `Bearer realm="${AUTH_REALM}"` },
   invalid_token: {
     status: 401,
