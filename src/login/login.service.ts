@@ -197,13 +197,13 @@ export class LoginService {
 
   /**
    * Re-authentication: the caller's current password, checked under the login throttle (a
-   * wrong one counts as a failed login), or `wrong_password`.
+   * wrong one counts as a failed login), or `wrong_password`. The caller's account.
    */
   async confirmPassword(
     principal: Principal,
     password: string,
     client: ClientInfo,
-  ): Promise<void> {
+  ): Promise<User> {
     const user = await this.users.getById(principal.userId);
     // Throttled like a login, so a stolen session cannot guess the password at leisure.
     await this.underThrottle(user.username, client, async () => {
@@ -220,6 +220,7 @@ export class LoginService {
         );
       }
     });
+    return user;
   }
 
   /** Changes the password and ends every other login of the user. */

@@ -418,6 +418,25 @@ describe('password reset', () => {
     expect(notice.parsed.html).toContain(user.username);
   });
 
+  it('mails a notice to the verified address when a personal token is created, and none without one', async () => {
+    const user = await accountWithEmail();
+    const created = await createPersonalToken(
+      t.server,
+      bearer(user.accessToken),
+      { name: 'nightly backup' },
+    );
+    const notice = await nthMail(
+      user.email,
+      1,
+      `${SERVICE}: A personal access token was created`,
+    );
+    expect(notice.parsed.text).toContain('"nightly backup"');
+    expect(notice.parsed.text).toContain(created.token.slice(0, 9));
+    expect(notice.parsed.text).not.toContain(created.token);
+    const without = await registerAndLogin(t.server);
+    await createPersonalToken(t.server, bearer(without.accessToken));
+  });
+
   it('shows the forgot page from the login page, with one answer for any login', async () => {
     const loginPage = await request(t.server).get('/auth/login').expect(200);
     expect(loginPage.text).toContain(
