@@ -68,7 +68,7 @@ export function renderResetPage(model: {
         <p>For the account <strong>${escapeHtml(username)}</strong>. Every login of the account ends; you log in again with the new password.</p>
         <form method="post" action="/auth/password/reset">
           <input type="hidden" name="token" value="${escapeHtml(model.token)}">
-          <input type="text" name="username" value="${escapeHtml(username)}" autocomplete="username" hidden readonly>
+          <input type="text" value="${escapeHtml(username)}" autocomplete="username" aria-hidden="true" hidden readonly>
           <label for="reset-password">New password</label>
           <input id="reset-password" name="newPassword" type="password" autocomplete="new-password" required minlength="8" maxlength="128" autofocus>
           ${tokens}
