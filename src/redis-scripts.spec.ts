@@ -8,6 +8,7 @@ import {
   type RedisScript,
 } from './infra/redis/redis-scripts.js';
 import * as throttleScripts from './login/login-throttle.scripts.js';
+import * as resetScripts from './login/password-reset.scripts.js';
 
 const loginId = () => randomBytes(16).toString('base64url');
 const username = () => `user-${randomBytes(4).toString('hex')}`;
@@ -28,6 +29,13 @@ const SAMPLES: Record<string, () => unknown[]> = {
   [throttleScripts.recordFailure.name]: () => [
     redisKeys.loginFailuresOfAccount(username()),
   ],
+  [resetScripts.takeResetAllowance.name]: () => {
+    const login = `${username()}@example.test`;
+    return [
+      redisKeys.passwordResetRequestsOfLogin(login, 'minute'),
+      redisKeys.passwordResetRequestsOfLogin(login, 'hour'),
+    ];
+  },
   [personalTokenScripts.rewritePersonalToken.name]: () => [
     randomBytes(32).toString('base64url'),
   ],

@@ -16,7 +16,9 @@ import { SecurityEvents } from '../events/security-events.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { MetricsService } from '../infra/metrics/metrics.service.js';
 import { SecurityEventStore } from '../events/security-event.store.js';
+import { AccountNotices } from '../login/account-notices.js';
 import { LoginService } from '../login/login.service.js';
+import type { User } from '../users/user.js';
 import type { SecurityEventDto } from './dto/security-event.dto.js';
 import {
   ownEventView,
@@ -34,6 +36,7 @@ export class AccountService {
     private readonly metrics: MetricsService,
     private readonly events: SecurityEvents,
     private readonly eventStore: SecurityEventStore,
+    private readonly notices: AccountNotices,
   ) {}
 
   /** The caller's own security events, newest first, a page at a time. */
@@ -102,18 +105,31 @@ export class AccountService {
     });
   }
 
-  /** A personal token for the caller, once the current password is confirmed (under the throttle). */
+  /**
+   * A personal token for the caller, once the current password is confirmed (under the
+   * throttle), with a notice to the account's verified address in the same transaction.
+   */
   createPersonalToken(
     principal: Principal,
     input: CreatePersonalTokenInput,
     client: ClientInfo,
   ): Promise<CreatedPersonalToken> {
+    // Read by the password check, before the insert's transaction opens.
+    let user: User | undefined;
     return this.personalTokens.create(
       principal,
       input,
-      () =>
-        this.login.confirmPassword(principal, input.currentPassword, client),
+      async () => {
+        user = await this.login.confirmPassword(
+          principal,
+          input.currentPassword,
+          client,
+        );
+      },
       client,
+      async (tx, token) => {
+        if (user) await this.notices.personalTokenCreated(tx, user, token);
+      },
     );
   }
 

@@ -18,7 +18,7 @@ import type {
   SecurityEventInput,
 } from '../events/security-event.js';
 import { SecurityEvents } from '../events/security-events.js';
-import { Database } from '../infra/db/database.js';
+import { Database, type Tx } from '../infra/db/database.js';
 import { personalTokens, users } from '../infra/db/schema.js';
 import { redisKeys } from '../infra/redis/redis-keys.js';
 import { defineScripts, runScript } from '../infra/redis/redis-scripts.js';
@@ -123,6 +123,7 @@ export class PersonalTokenStore {
     row: Omit<PersonalTokenRow, 'lastUsedAt'>,
     limit: number,
     context: EventContext,
+    alsoIn?: (tx: Tx) => Promise<void>,
   ): Promise<boolean> {
     return this.events.inTransaction(async (tx, record) => {
       await tx
@@ -153,6 +154,7 @@ export class PersonalTokenStore {
           expiresAt: row.expiresAt.toISOString(),
         },
       });
+      await alsoIn?.(tx);
       return true;
     });
   }

@@ -5,6 +5,7 @@ import { ownContext } from './event-context.js';
 import type { ClientInfo, Principal } from './principal.js';
 import { SCOPE_NAMES, scopesForRoles, type Scope } from './scopes.js';
 import { AppConfig } from '../infra/config/app-config.js';
+import type { Tx } from '../infra/db/database.js';
 import { DomainError } from '../infra/http/domain-error.js';
 import { hashSecret } from './secret-hash.js';
 import {
@@ -81,13 +82,14 @@ export class PersonalTokensService {
    * Mints a token for the caller once the request is valid and `reauthenticate` (the password
    * check) has passed. It may carry only scopes the caller's own credential holds, so never
    * more than the roles allow, and the account may hold at most PERSONAL_TOKENS_PER_USER live
-   * tokens.
+   * tokens. `alsoIn` writes what goes with the token (its notice) in the insert's transaction.
    */
   async create(
     principal: Principal,
     input: CreatePersonalTokenInput,
     reauthenticate: () => Promise<void>,
     client: ClientInfo,
+    alsoIn?: (tx: Tx, token: { name: string; prefix: string }) => Promise<void>,
   ): Promise<CreatedPersonalToken> {
     const days = input.expiresInDays ?? PERSONAL_TOKEN_DAYS.default;
     if (
@@ -122,7 +124,15 @@ export class PersonalTokensService {
       expiresAt: new Date(now.getTime() + days * DAY_MS),
     };
     const limit = this.config.personalTokensPerUser;
-    if (!(await this.store.insert(row, limit, ownContext(principal, client))))
+    const also = alsoIn && ((tx: Tx) => alsoIn(tx, row));
+    if (
+      !(await this.store.insert(
+        row,
+        limit,
+        ownContext(principal, client),
+        also,
+      ))
+    )
       throw invalid(
         `at most ${limit} personal access tokens per account; revoke one first`,
       );

@@ -21,6 +21,10 @@ export const SECURITY_EVENT_TYPES = [
   'refresh.reuse_detected',
   /** The password was changed; every other login ended. */
   'password.changed',
+  /** A reset link was asked for the account (by its username or verified address) and mailed. */
+  'password.reset_requested',
+  /** The password was set through a reset link; every login ended (`details`: what else was revoked). */
+  'password.reset',
   /** A personal access token was created (id, shown prefix, name, scopes). */
   'personal_token.created',
   /** A change of the account's email address was asked for (`details.email`: the new address, masked like `a***@example.com`). */
@@ -29,7 +33,7 @@ export const SECURITY_EVENT_TYPES = [
   'email.verified',
   /** The old address's "this wasn't me" link undid a change: the old address restored, every login ended. */
   'email.change_undone',
-  /** A personal access token was revoked (`details.by`: owner, admin, account_disabled, revocation_endpoint). */
+  /** A personal access token was revoked (`details.by`: owner, admin, account_disabled, revocation_endpoint, password_reset). */
   'personal_token.revoked',
   /** An admin changed the account's roles (old and new). */
   'admin.roles_changed',

@@ -82,6 +82,14 @@ export class LoginThrottle {
     };
   }
 
+  /**
+   * Forgets the account's failed logins (a password reset: the person proved they hold the
+   * mailbox); the address buckets stay, they are about the callers, not the account.
+   */
+  async clearAccount(username: string): Promise<void> {
+    await this.redis.del(redisKeys.loginFailuresOfAccount(username));
+  }
+
   /** '' (Redis's own clock), except on the embedded development store. */
   private clock(): string {
     return isEmbeddedStore(this.redis) ? String(Date.now()) : '';

@@ -13,6 +13,7 @@ import { MetricsService } from '../infra/metrics/metrics.service.js';
 import type { PublicUser, User } from '../users/user.js';
 import { toPublicUser, USERNAME_PATTERN } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
+import { AccountNotices } from './account-notices.js';
 import { failedLoginOutcome } from './login-outcome.js';
 import type { LoginSession } from './login-session.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -49,6 +50,7 @@ export class LoginService {
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
     private readonly events: SecurityEvents,
+    private readonly notices: AccountNotices,
   ) {}
 
   /** `email`: the claimed address and what its verification writes in the same transaction. */
@@ -217,13 +219,13 @@ export class LoginService {
 
   /**
    * Re-authentication: the caller's current password, checked under the login throttle (a
-   * wrong one counts as a failed login), or `wrong_password`.
+   * wrong one counts as a failed login), or `wrong_password`. The caller's account.
    */
   async confirmPassword(
     principal: Principal,
     password: string,
     client: ClientInfo,
-  ): Promise<void> {
+  ): Promise<User> {
     const user = await this.users.getById(principal.userId);
     // Throttled like a login, so a stolen session cannot guess the password at leisure.
     await this.underThrottle(user.username, client, async () => {
@@ -240,6 +242,7 @@ export class LoginService {
         );
       }
     });
+    return user;
   }
 
   /** Changes the password and ends every other login of the user. */
@@ -254,6 +257,7 @@ export class LoginService {
       principal.userId,
       newPassword,
       ownContext(principal, client),
+      (tx, user) => this.notices.passwordChanged(tx, user),
     );
     const ended = await this.logins.endAll(principal.userId, principal.loginId);
     this.metrics.tokensRevoked('password_change', ended.tokens);

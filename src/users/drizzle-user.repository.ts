@@ -9,6 +9,7 @@ import { users } from '../infra/db/schema.js';
 import { EMAIL_MAX, USERNAME_PATTERN, type Role, type User } from './user.js';
 import {
   ChangeEvents,
+  TransactionWork,
   UserListQuery,
   UserPage,
   UserPatch,
@@ -176,6 +177,27 @@ export class DrizzleUserRepository extends UserRepository {
     events: ChangeEvents,
   ): Promise<User | null> {
     if (!UUID.test(id)) return null;
+    return this.transaction((_, change) => change(id, patch, events));
+  }
+
+  async transaction<T>(work: TransactionWork<T>): Promise<T> {
+    return this.events.inTransaction((tx, record) =>
+      work(
+        tx,
+        (id, patch, events) => this.updateIn(tx, record, id, patch, events),
+        record,
+      ),
+    );
+  }
+
+  private async updateIn(
+    tx: Tx,
+    record: RecordEvent,
+    id: string,
+    patch: UserPatch,
+    events: ChangeEvents,
+  ): Promise<User | null> {
+    if (!UUID.test(id)) return null;
     const now = new Date();
     const set = {
       ...patch,
@@ -183,22 +205,20 @@ export class DrizzleUserRepository extends UserRepository {
       ...(patch.passwordHash !== undefined && { passwordChangedAt: now }),
     };
     // The row is locked first, so the events compare it with what this change made of it.
-    return this.events.inTransaction(async (tx, record) => {
-      const [before] = await tx
-        .select()
-        .from(users)
-        .where(eq(users.id, id))
-        .for('update');
-      if (!before) return null;
-      const [after] = await tx
-        .update(users)
-        .set(set)
-        .where(eq(users.id, id))
-        .returning();
-      const user = toUser(after);
-      events(toUser(before), user).forEach(record);
-      return user;
-    });
+    const [before] = await tx
+      .select()
+      .from(users)
+      .where(eq(users.id, id))
+      .for('update');
+    if (!before) return null;
+    const [after] = await tx
+      .update(users)
+      .set(set)
+      .where(eq(users.id, id))
+      .returning();
+    const user = toUser(after);
+    events(toUser(before), user).forEach(record);
+    return user;
   }
 
   async rehash(id: string, from: string, to: string): Promise<void> {

@@ -29,6 +29,20 @@ export type UserPatch = Partial<Pick<User, 'disabled' | 'passwordHash'>> & {
 /** The security events of an account's change, from the account before and after it. */
 export type ChangeEvents = (before: User, after: User) => SecurityEventInput[];
 
+/** An account's change inside a `transaction`: as `update`, in that transaction. */
+type ChangeIn = (
+  id: string,
+  patch: UserPatch,
+  events: ChangeEvents,
+) => Promise<User | null>;
+
+/** What runs in a `transaction`: its handle (for other stores' writes), the change, the events. */
+export type TransactionWork<T> = (
+  tx: Tx,
+  change: ChangeIn,
+  record: RecordEvent,
+) => Promise<T>;
+
 /**
  * Storage for accounts: the `users` table of PostgreSQL (or the embedded PGlite). A change
  * writes its security events in its own transaction: both or neither.
@@ -74,6 +88,11 @@ export abstract class UserRepository {
     patch: UserPatch,
     events: ChangeEvents,
   ): Promise<User | null>;
+  /**
+   * Runs `work` in one transaction with its events: a change of an account and whatever else
+   * the caller writes with it (a consumed link, a mail), committed together or not at all.
+   */
+  abstract transaction<T>(work: TransactionWork<T>): Promise<T>;
   /**
    * Replaces a password hash with a stronger hash of the same password, unless the hash has
    * changed meanwhile (a password change wins); `passwordChangedAt` stays as it is.

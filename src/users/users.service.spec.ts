@@ -5,8 +5,16 @@ import { loadConfig } from '../infra/config/app-config.js';
 import { PasswordHasher } from './password-hasher.js';
 import { scrypt, SCRYPT_KEY_LENGTH, SCRYPT_OPTIONS } from './scrypt.js';
 import type { Role, User } from './user.js';
-import { UserPage, UserRepository } from './user.repository.js';
+import type { AccountTokenStore } from './account-token.store.js';
+import {
+  UserPage,
+  UserRepository,
+  type TransactionWork,
+} from './user.repository.js';
 import { UsersService } from './users.service.js';
+
+/** The rules under test read no mailed-link tokens. */
+const NO_TOKENS = {} as AccountTokenStore;
 
 /** An in-memory repository: the rules under test are the service's, not the store's. */
 class MemoryUsers extends UserRepository {
@@ -56,6 +64,9 @@ class MemoryUsers extends UserRepository {
     this.byId.set(id, updated);
     return updated;
   }
+  transaction<T>(_work: TransactionWork<T>): Promise<T> {
+    return Promise.reject(new Error('no transactions in memory'));
+  }
   async rehash(id: string, from: string, to: string): Promise<void> {
     const user = this.byId.get(id);
     if (user?.passwordHash === from)
@@ -73,7 +84,7 @@ describe('UsersService.verifyCredentials', () => {
 
   beforeAll(async () => {
     hasher = new PasswordHasher(loadConfig({}, false));
-    service = new UsersService(new MemoryUsers(), hasher);
+    service = new UsersService(new MemoryUsers(), hasher, NO_TOKENS);
     await service.register('alice', password);
     const disabled = await service.register('mallory', password);
     await service.update(disabled.id, { disabled: true });
@@ -123,7 +134,7 @@ describe('UsersService rehashing', () => {
   it('rehashes a right password stored as scrypt to argon2id, keeping passwordChangedAt', async () => {
     const users = new MemoryUsers();
     const hasher = new PasswordHasher(loadConfig({}, false));
-    const service = new UsersService(users, hasher);
+    const service = new UsersService(users, hasher, NO_TOKENS);
     const user = await service.register('legacy', password);
     const salt = randomBytes(16);
     const key = await scrypt(password, salt, SCRYPT_KEY_LENGTH, SCRYPT_OPTIONS);
@@ -156,6 +167,7 @@ describe('UsersService rehashing', () => {
     const service = new UsersService(
       users,
       new PasswordHasher(loadConfig({}, false)),
+      NO_TOKENS,
     );
     const user = await service.register('legacy2', password);
     const salt = randomBytes(16);

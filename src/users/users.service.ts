@@ -7,6 +7,7 @@ import type {
 import type { RecordEvent } from '../events/security-events.js';
 import type { Tx } from '../infra/db/database.js';
 import { DomainError } from '../infra/http/domain-error.js';
+import { AccountTokenStore } from './account-token.store.js';
 import { PasswordHasher } from './password-hasher.js';
 import { assertPasswordPolicy } from './password-policy.js';
 import { Role, User } from './user.js';
@@ -19,6 +20,7 @@ export class UsersService {
   constructor(
     private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
+    private readonly tokens: AccountTokenStore,
   ) {}
 
   /**
@@ -129,22 +131,111 @@ export class UsersService {
     await this.users.rehash(user.id, user.passwordHash, stronger);
   }
 
-  /** Sets a new password; `context` is the owner's, for its `password.changed` event. */
+  /**
+   * Sets a new password; `context` is the owner's, for its `password.changed` event. `alsoIn`
+   * writes what goes with the change (a notice) in its transaction.
+   */
   async changePassword(
     userId: string,
     newPassword: string,
     context: EventContext = {},
+    alsoIn?: (tx: Tx, user: User) => Promise<void>,
   ): Promise<void> {
-    assertPasswordPolicy(newPassword, 'newPassword');
-    const passwordHash = await this.hasher.hash(newPassword);
-    const changed = await this.users.update(
-      userId,
-      { passwordHash },
-      (_, after) => [
+    const { passwordHash } = await this.preparePassword(newPassword);
+    const changed = await this.users.transaction(async (tx, change) => {
+      const user = await change(userId, { passwordHash }, (_, after) => [
         { type: 'password.changed', userId: after.id, ...context },
-      ],
-    );
+      ]);
+      if (user && alsoIn) await alsoIn(tx, user);
+      return user;
+    });
     if (!changed) throw new DomainError('not_found', 'No such user');
+  }
+
+  /** A new password checked against the policy and hashed, ready for `resetPassword`. */
+  async preparePassword(newPassword: string): Promise<PreparedPassword> {
+    assertPasswordPolicy(newPassword, 'newPassword');
+    return { passwordHash: await this.hasher.hash(newPassword) };
+  }
+
+  /**
+   * A new reset link for `user`, valid `ttlSeconds` (older ones of the account end), in one
+   * transaction with its `password.reset_requested` event and the mail `mailIn` queues with it.
+   */
+  async issueResetLink(
+    user: User,
+    ttlSeconds: number,
+    context: EventContext,
+    mailIn: (tx: Tx, token: string) => Promise<void>,
+  ): Promise<void> {
+    await this.users.transaction(async (tx, _change, record) => {
+      const { token } = await this.tokens.issue(tx, {
+        userId: user.id,
+        purpose: 'reset_password',
+        ttlSeconds,
+      });
+      await mailIn(tx, token);
+      record({ type: 'password.reset_requested', userId: user.id, ...context });
+    });
+  }
+
+  /** The account a live reset link is for (without using the link), or null. */
+  async resetTarget(token: string): Promise<User | null> {
+    const live = await this.tokens.peek('reset_password', token);
+    if (!live) return null;
+    const user = await this.users.findById(live.userId);
+    return user && !user.disabled ? user : null;
+  }
+
+  /**
+   * Uses up a reset link and sets the password it was for, in one transaction with the
+   * `password.reset` event and what `alsoIn` writes (the notice): all of it, or none. A link
+   * that is unknown, used, expired, superseded or of a disabled account: `invalid_token`, the
+   * same for each.
+   */
+  async resetPassword(
+    token: string,
+    prepared: PreparedPassword,
+    context: EventContext,
+    details: Record<string, unknown>,
+    alsoIn: (tx: Tx, user: User) => Promise<void>,
+  ): Promise<User> {
+    return this.users.transaction(async (tx, change) => {
+      const link = await this.tokens.consume(tx, 'reset_password', token);
+      const user =
+        link &&
+        (await change(
+          link.userId,
+          { passwordHash: prepared.passwordHash },
+          (before, after) =>
+            before.disabled
+              ? []
+              : [
+                  {
+                    type: 'password.reset',
+                    userId: after.id,
+                    ...context,
+                    details,
+                  },
+                ],
+        ));
+      // Thrown inside: the consumed link of a disabled account rolls back with it.
+      if (!user || user.disabled) throw invalidResetLink();
+      await alsoIn(tx, user);
+      return user;
+    });
+  }
+
+  /**
+   * The account a login names, for a reset request: by username, or by an address verified
+   * for it; null for none (or a disabled one).
+   */
+  async findForReset(login: string): Promise<User | null> {
+    const user = login.includes('@')
+      ? ((await this.users.findByVerifiedEmail(login)) ??
+        (await this.users.findByUsername(login)))
+      : await this.users.findByUsername(login);
+    return user && !user.disabled ? user : null;
   }
 
   async getById(id: string): Promise<User> {
@@ -193,6 +284,18 @@ export class UsersService {
       throw err;
     }
   }
+}
+
+/** A new password, checked and hashed, not yet stored. */
+export interface PreparedPassword {
+  passwordHash: string;
+}
+
+export function invalidResetLink(): DomainError {
+  return new DomainError(
+    'invalid_link',
+    'This link is no longer valid; ask for a new one',
+  );
 }
 
 /** The events of an admin's change: what differs between the account before and after it. */

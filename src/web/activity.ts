@@ -54,6 +54,10 @@ const SENTENCES: Record<SecurityEventType, (event: ActivityEvent) => string> = {
   'refresh.reuse_detected': (e) =>
     `A used refresh token was presented again${origin(e)}; its login was ended`,
   'password.changed': (e) => `Password changed${origin(e)}`,
+  'password.reset_requested': (e) =>
+    `A password-reset link was mailed${origin(e)}`,
+  'password.reset': (e) =>
+    `Password reset through a mailed link${origin(e)}; every login was ended`,
   'personal_token.created': (e) => `Created the ${token(e)}${origin(e)}`,
   'personal_token.revoked': (e) =>
     e.byAdmin

@@ -1,8 +1,10 @@
 import type { Request } from 'express';
 import {
   ACCOUNT_PAGE_PATH,
+  FORGOT_PAGE_PATH,
   LOGIN_PAGE_PATH,
   prefersHtml,
+  RESET_PAGE_PATH,
 } from '../infra/http/browser.js';
 import { accountFormOf } from './account-page.js';
 import { UNDO_LINK, VERIFY_LINK } from './email-link-page.js';
@@ -47,5 +49,16 @@ export function formErrorRedirect(
     return `${ACCOUNT_PAGE_PATH}?error=${error}&form=${form}`;
   if (!REDIRECTED_STATUSES.has(status)) return;
   if (LINK_PAGES.has(req.path)) return `${req.path}?error=${error}`;
+  if (req.path === FORGOT_PAGE_PATH)
+    return `${FORGOT_PAGE_PATH}?error=${error}`;
+  // A new password the policy refuses: back to the link's form (the link is still unused).
+  const token = (req.body as { token?: unknown } | undefined)?.token;
+  if (
+    req.path === RESET_PAGE_PATH &&
+    code === 'validation_failed' &&
+    typeof token === 'string' &&
+    /^[A-Za-z0-9_-]{1,64}$/.test(token)
+  )
+    return `${RESET_PAGE_PATH}?token=${token}&error=${error}`;
   return `${LOGIN_PAGE_PATH}?error=${error}`;
 }

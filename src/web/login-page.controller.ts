@@ -22,6 +22,7 @@ export class LoginPageController {
     @Req() req: Request,
     @Query('error') error?: unknown,
     @Query('registered') registered?: unknown,
+    @Query('reset') reset?: unknown,
   ): string {
     const auth = req.sessionAuth;
     return renderLoginPage({
@@ -30,10 +31,14 @@ export class LoginPageController {
       error: auth
         ? undefined
         : loginErrorMessage(typeof error === 'string' ? error : undefined),
-      notice:
-        !auth && typeof registered === 'string'
+      notice: auth
+        ? undefined
+        : typeof registered === 'string'
           ? `Account ${registered.slice(0, 64)} created. You can log in now.`
-          : undefined,
+          : reset !== undefined
+            ? 'Your password was reset and every login ended. Log in with the new password.'
+            : undefined,
+      passwordReset: this.config.mail.enabled,
     });
   }
 

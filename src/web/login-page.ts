@@ -6,6 +6,8 @@ export interface LoginPageModel {
   emailField?: boolean;
   error?: string;
   notice?: string;
+  /** Show "Forgot your password?" (only while mail is on). */
+  passwordReset?: boolean;
 }
 
 const ERROR_MESSAGES: Record<string, string> = {
@@ -19,6 +21,8 @@ const ERROR_MESSAGES: Record<string, string> = {
   cross_site_request: 'The form was sent from another site and was refused.',
   unauthenticated: 'You are not logged in.',
   store_unavailable: 'The service is unavailable. Try again shortly.',
+  invalid_link:
+    'That link is no longer valid: used, expired or replaced by a newer one. Ask for a new one.',
 };
 
 export function loginErrorMessage(
@@ -51,7 +55,11 @@ export function renderLoginPage(model: LoginPageModel): string {
           <label for="login-password">Password</label>
           <input id="login-password" name="password" type="password" autocomplete="current-password" required maxlength="128">
           <button type="submit">Log in</button>
-        </form>
+        </form>${
+          model.passwordReset
+            ? '\n        <p><a href="/auth/password/forgot">Forgot your password?</a></p>'
+            : ''
+        }
       </section>
       <section aria-labelledby="register-title">
         <h2 id="register-title">Create an account</h2>
@@ -94,6 +102,8 @@ button { margin-top: 1.2rem; padding: 0.6rem 1.2rem; font-size: 1rem; border: 0;
 .error { background: #fde8e8; color: #8a1c1c; padding: 0.7rem 1rem; border-radius: 6px; }
 .notice { background: #e6f4ea; color: #1e5e33; padding: 0.7rem 1rem; border-radius: 6px; }
 a { color: #2456c7; }
+input[type="checkbox"] { width: auto; margin-right: 0.4rem; }
+fieldset { margin-top: 1rem; border: 1px solid #9aa3b2; border-radius: 6px; }
 @media (prefers-color-scheme: dark) {
   body { background: #12151c; color: #e6e9ef; }
   main { background: #1c212b; }

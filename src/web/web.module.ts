@@ -5,14 +5,16 @@ import { AccountPageController } from './account-page.controller.js';
 import { EmailLinkPageController } from './email-link-page.controller.js';
 import { FormOnceStore } from './form-once.store.js';
 import { LoginPageController } from './login-page.controller.js';
+import { PasswordResetPageController } from './password-reset-page.controller.js';
 
-/** Every HTML page (login, account, the mailed links' pages), its assets, and the form-error policy. */
+/** Every HTML page (login, account, password reset, the mailed links' pages), its assets, and the form-error policy. */
 @Module({
   imports: [AccountModule, LoginModule],
   controllers: [
     LoginPageController,
     AccountPageController,
     EmailLinkPageController,
+    PasswordResetPageController,
   ],
   providers: [FormOnceStore],
 })

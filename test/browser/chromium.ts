@@ -78,7 +78,10 @@ export interface BrowserTest {
  * Registers the set-up every browser spec shares: one listening app and one Chromium for the
  * file, a fresh context and page for each test. Call it at the top of a describe block.
  */
-export function useBrowserTest(): BrowserTest {
+export function useBrowserTest(
+  /** Settings of the app beyond the test environment, made once the file's servers are up. */
+  env: () => Promise<Record<string, string>> = async () => ({}),
+): BrowserTest {
   let app: TestApp | undefined;
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;
@@ -86,7 +89,7 @@ export function useBrowserTest(): BrowserTest {
   let errors: string[] | undefined;
 
   beforeAll(async () => {
-    app = await startApp({}, { listen: true });
+    app = await startApp(await env(), { listen: true });
     browser = await launchChromium();
   });
   afterAll(async () => {

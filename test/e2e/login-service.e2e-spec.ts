@@ -16,6 +16,7 @@ import { MetricsService } from '../../src/infra/metrics/metrics.service.js';
 import { createRedisClient } from '../../src/infra/redis/redis-client.factory.js';
 import { redisKeys } from '../../src/infra/redis/redis-keys.js';
 import type { LoginSession } from '../../src/login/login-session.js';
+import type { AccountNotices } from '../../src/login/account-notices.js';
 import { LoginThrottle } from '../../src/login/login-throttle.js';
 import { LoginService } from '../../src/login/login.service.js';
 import type { User } from '../../src/users/user.js';
@@ -104,6 +105,8 @@ describe('LoginService.login', () => {
         record: () => undefined,
         throttled: () => undefined,
       } as unknown as SecurityEvents,
+      // Notices go with password changes, which this spec does not make.
+      {} as AccountNotices,
     );
   });
 

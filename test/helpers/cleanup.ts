@@ -72,11 +72,39 @@ export async function removeWhatThisFileWrote(redis: Redis): Promise<number> {
       redisKeys.loginFailuresOfAddress(`${MADE_UP_ADDRESS_PREFIX}*`),
     )),
     ...LOOPBACK.map((address) => redisKeys.loginFailuresOfAddress(address)),
+    ...(await scanKeys(
+      redis,
+      redisKeys.passwordResetRequestsOfLogin(`*${FILE_MARK}*`, 'minute'),
+    )),
+    ...(await scanKeys(
+      redis,
+      redisKeys.passwordResetRequestsOfLogin(`*${FILE_MARK}*`, 'hour'),
+    )),
+    ...(await scanKeys(
+      redis,
+      redisKeys.passwordResetRequestsOfAddress(
+        `${MADE_UP_ADDRESS_PREFIX}*`,
+        'minute',
+      ),
+    )),
+    ...(await scanKeys(
+      redis,
+      redisKeys.passwordResetRequestsOfAddress(
+        `${MADE_UP_ADDRESS_PREFIX}*`,
+        'hour',
+      ),
+    )),
+    ...LOOPBACK.flatMap((address) => [
+      redisKeys.passwordResetRequestsOfAddress(address, 'minute'),
+      redisKeys.passwordResetRequestsOfAddress(address, 'hour'),
+    ]),
   ]);
   const accounts = await accountsOfThisFile();
   for (const account of accounts) {
     for (const key of await keysOfUser(redis, account)) keys.add(key);
     for (const key of await userLoginKeys(redis, account.userId)) keys.add(key);
+    keys.add(redisKeys.passwordResetMailsOfAccount(account.userId, 'minute'));
+    keys.add(redisKeys.passwordResetMailsOfAccount(account.userId, 'hour'));
   }
   for (const key of await personalTokenKeysOf(accounts)) keys.add(key);
   if (keys.size > 0) await redis.del(...keys);

@@ -89,3 +89,33 @@ export async function metric(t: TestApp, name: string): Promise<number> {
   if (!line) throw new Error(`no metric ${name}`);
   return Number(line.slice(name.length + 1));
 }
+
+/** Gives the account a verified address, as the email flows would: straight in the database. */
+export async function giveVerifiedEmail(
+  userId: string,
+  email = mailAddress(),
+): Promise<string> {
+  const db = new DatabaseInspector();
+  try {
+    await db.query(
+      'update users set email = $1, email_verified_at = now() where id = $2',
+      [email, userId],
+    );
+  } finally {
+    await db.close();
+  }
+  return email;
+}
+
+/** The password-reset link in a mail's text part (the one link), with its token. */
+export function resetLinkIn(text: string | undefined): {
+  url: string;
+  token: string;
+} {
+  const match =
+    /(https?:\/\/\S+\/auth\/password\/reset\?token=([A-Za-z0-9_-]+))/.exec(
+      text ?? '',
+    );
+  if (!match) throw new Error(`no reset link in: ${text}`);
+  return { url: match[1], token: match[2] };
+}

@@ -41,6 +41,8 @@ export class AppConfig {
   readonly personalTokensPerUser!: number;
   /** How long an email-verification link works. */
   readonly emailVerificationTtlSeconds!: number;
+  /** How long a password-reset link works. */
+  readonly passwordResetTtlSeconds!: number;
   /** Resource servers allowed to call the introspection endpoint (HTTP Basic). */
   readonly introspectionClients!: IntrospectionClient[];
   /** The service's public origin, the OAuth2 issuer; undefined means the request's own origin. */
@@ -177,6 +179,7 @@ export function loadConfig(
     refreshReuseGraceSeconds: vars.REFRESH_REUSE_GRACE_SECONDS,
     personalTokensPerUser: vars.PERSONAL_TOKENS_PER_USER,
     emailVerificationTtlSeconds: vars.EMAIL_VERIFICATION_TTL_SECONDS,
+    passwordResetTtlSeconds: vars.PASSWORD_RESET_TTL_SECONDS,
     introspectionClients: vars.INTROSPECTION_CLIENTS ?? [],
     publicUrl: vars.PUBLIC_URL,
     trustProxy: vars.TRUST_PROXY,

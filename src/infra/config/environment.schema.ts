@@ -192,6 +192,13 @@ export class EnvironmentVariables {
   PERSONAL_TOKENS_PER_USER!: number;
 
   @Env({
+    default: '1800',
+    doc: 'how long a password-reset link works (30 minutes by default); it works once, and a newer link ends the older ones',
+  })
+  @WholeNumber(1, 86_400)
+  PASSWORD_RESET_TTL_SECONDS!: number;
+
+  @Env({
     doc: 'resource servers allowed to call `POST /auth/introspect`, comma-separated `id:secret` (secrets of 16+ characters), sent with HTTP Basic',
   })
   @ClientList()

@@ -8,3 +8,7 @@ export const ACCOUNT_PAGE_PATH = '/account';
 export function prefersHtml(req: Request): boolean {
   return req.accepts(['application/json', 'text/html']) === 'text/html';
 }
+
+/** The password-reset pages: asking for a link, and the link's form. */
+export const FORGOT_PAGE_PATH = '/auth/password/forgot';
+export const RESET_PAGE_PATH = '/auth/password/reset';

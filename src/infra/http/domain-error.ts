@@ -14,6 +14,7 @@ export type DomainErrorCode =
   | 'email_taken'
   | 'invalid_link'
   | 'form_already_sent'
+  /** A mailed one-time link that is unknown, used, expired or superseded: all the same. */
   | 'unauthenticated'
   | 'invalid_token'
   | 'malformed_bearer'

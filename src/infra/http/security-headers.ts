@@ -19,6 +19,8 @@ const PAGE_PATHS = new Set(['/', '/auth/login']);
 const ASSETS_PREFIX = '/assets/';
 /** The account page and its forms (whose answers are redirects or the page): per user, never cached. */
 const ACCOUNT_PATH = '/account';
+/** The password-reset pages and their forms: a link's token is on them, so never cached. */
+const RESET_PATHS = new Set(['/auth/password/forgot', '/auth/password/reset']);
 
 /**
  * Security headers, by what a response is.
@@ -26,7 +28,8 @@ const ACCOUNT_PATH = '/account';
  * - Pages (the login page, the account page, their assets, Swagger UI under the docs path):
  *   all of helmet, with a strict Content-Security-Policy: no inline script or style. Swagger
  *   UI ships inline styles and sets style attributes, so only there may styles be inline.
- *   The account page is per user, so it is never cached either.
+ *   The account page is per user, and the reset pages carry a link's token, so neither is
+ *   ever cached; helmet's `Referrer-Policy: no-referrer` keeps the token out of other sites' logs.
  * - Everything else is the JSON API. It gets the OWASP REST set instead: nothing may load or
  *   frame it (`default-src 'none'; frame-ancestors 'none'`), nosniff, no cross-origin
  *   embedding, no referrer, HSTS, and `Cache-Control: no-store` (answers are per user;
@@ -62,7 +65,11 @@ export function securityHeaders(docsPath: string): RequestHandler {
     if (path.startsWith(docsPath)) return docs(req, res, next);
     if (PAGE_PATHS.has(path) || path.startsWith(ASSETS_PREFIX))
       return pages(req, res, next);
-    if (path === ACCOUNT_PATH || path.startsWith(`${ACCOUNT_PATH}/`)) {
+    if (
+      path === ACCOUNT_PATH ||
+      path.startsWith(`${ACCOUNT_PATH}/`) ||
+      RESET_PATHS.has(path)
+    ) {
       res.setHeader('Cache-Control', 'no-store');
       return pages(req, res, next);
     }

@@ -33,6 +33,7 @@ const REVOCATION_REASONS = [
   'login_ended',
   'logout_all',
   'password_change',
+  'password_reset',
   'account_disabled',
   'admin_ended',
   'refresh_reuse',
@@ -47,6 +48,7 @@ const PERSONAL_TOKEN_REVOCATION_REASONS = [
   'admin',
   'account_disabled',
   'revocation_endpoint',
+  'password_reset',
 ] as const;
 export type PersonalTokenRevocationReason =
   (typeof PERSONAL_TOKEN_REVOCATION_REASONS)[number];

@@ -51,4 +51,22 @@ export const redisKeys = {
   /** Login-throttle bucket of one client address (hash: count, last). TTL: the failure window. */
   loginFailuresOfAddress: (address: string) =>
     `auth:login-failures:address:${address}`,
+  /**
+   * Password-reset requests from one client address, counted in a fixed window (`minute` or
+   * `hour`; both under the address's tag). TTL: the window.
+   */
+  passwordResetRequestsOfAddress: (address: string, window: ResetWindow) =>
+    `auth:reset-requests:{address:${address}}:${window}`,
+  /**
+   * Password-reset requests naming one login (a username or an address, lower-cased), whether
+   * or not an account has it, in a fixed window. TTL: the window.
+   */
+  passwordResetRequestsOfLogin: (login: string, window: ResetWindow) =>
+    `auth:reset-requests:{login:${login.toLowerCase()}}:${window}`,
+  /** Reset links mailed for one account, in a fixed window, under the user's tag. TTL: the window. */
+  passwordResetMailsOfAccount: (userId: string, window: ResetWindow) =>
+    `auth:{u:${userId}}:reset-mails:${window}`,
 } as const;
+
+/** The fixed windows the password-reset throttle counts in. */
+export type ResetWindow = 'minute' | 'hour';
