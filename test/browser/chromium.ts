@@ -9,6 +9,7 @@ import {
   chromium,
   type Browser,
   type BrowserContext,
+  type Locator,
   type Page,
 } from 'playwright-core';
 
@@ -60,6 +61,12 @@ export async function screenshot(
 ): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, file), ...options });
+}
+
+/** A picture of one part of a page (a section), saved like `screenshot`'s. */
+export async function screenshotOf(part: Locator, file: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await part.screenshot({ path: join(SCREENSHOT_DIR, file) });
 }
 
 /** What a browser spec works with; read it inside tests and hooks, where it exists. */

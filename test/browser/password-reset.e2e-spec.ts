@@ -1,7 +1,13 @@
 import { PASSWORD, registerAndLogin } from '../helpers/logins.js';
 import { giveVerifiedEmail, resetLinkIn } from '../helpers/mail.js';
 import { SmtpSink } from '../helpers/smtp-sink.js';
-import { cspViolations, logInOnLoginPage, useBrowserTest } from './chromium.js';
+import {
+  cspViolations,
+  logInOnLoginPage,
+  screenshot,
+  screenshotOf,
+  useBrowserTest,
+} from './chromium.js';
 
 const PUBLIC_URL = 'https://auth.example.test';
 const NEW_PASSWORD = 'saffron-glacier-orbit-58';
@@ -41,6 +47,7 @@ describe('password reset in a browser', () => {
       .getByRole('heading', { name: 'Choose a new password' })
       .waitFor();
     await t.page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+    await screenshot(t.page, 'password-reset.png');
     await Promise.all([
       t.page.waitForURL(`${t.url}/auth/login?reset=1`),
       t.page.getByRole('button', { name: 'Set the new password' }).click(),
@@ -49,6 +56,11 @@ describe('password reset in a browser', () => {
     expect(await t.page.getByText('Logged in as').count()).toBe(0);
 
     await logInOnLoginPage(t.page, t.url, user.username, NEW_PASSWORD);
+    // The account page's email section: the verified address, and the form to change it.
+    await t.page.goto(`${t.url}/account`);
+    const section = t.page.locator('section[aria-labelledby="email-title"]');
+    await section.getByText(email).waitFor();
+    await screenshotOf(section, 'account-email.png');
     expect(cspViolations(t.errors)).toEqual([]);
     expect(PASSWORD).not.toBe(NEW_PASSWORD);
   });

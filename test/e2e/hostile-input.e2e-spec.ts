@@ -625,6 +625,61 @@ function routes(): Route[] {
     },
     {
       method: 'get',
+      name: 'GET /auth/password/forgot',
+      path: () => '/auth/password/forgot',
+      as: [{ who: 'anonymous' }],
+    },
+    {
+      method: 'get',
+      name: 'GET /auth/password/reset',
+      path: () => '/auth/password/reset',
+      as: [{ who: 'anonymous' }],
+    },
+    {
+      // Any well-formed login gets the same 202; hostile ones a 400, never more.
+      method: 'post',
+      name: 'POST /auth/password/forgot',
+      path: () => '/auth/password/forgot',
+      as: [{ who: 'anonymous' }],
+      fields: {
+        login: {
+          base: () => ({}),
+          values: [...WRONG_TYPES, '', 'a\u0000b', 'x'.repeat(10_000)],
+        },
+      },
+    },
+    {
+      method: 'post',
+      name: 'POST /auth/password/reset',
+      path: () => '/auth/password/reset',
+      as: [{ who: 'anonymous' }],
+      mustNotSucceed: true,
+      fields: {
+        token: {
+          base: () => ({ newPassword: 'a long new passphrase 1234' }),
+          values: [
+            ...WRONG_TYPES,
+            '',
+            'a\u0000b',
+            'x'.repeat(65),
+            'A'.repeat(43),
+          ],
+        },
+        newPassword: {
+          base: () => ({ token: 'A'.repeat(43) }),
+          values: [...WRONG_TYPES, '', 'a\u0000b', 'x'.repeat(10_000)],
+        },
+        revokePersonalTokens: {
+          base: () => ({
+            token: 'A'.repeat(43),
+            newPassword: 'a long new passphrase 1234',
+          }),
+          values: WRONG_TYPES,
+        },
+      },
+    },
+    {
+      method: 'get',
       name: 'GET /auth/email/verify',
       path: () => '/auth/email/verify',
       as: [{ who: 'anonymous' }],
@@ -1349,10 +1404,12 @@ function describeValue(value: unknown): string {
 // Running attacks and checking Redis
 
 /**
- * Keys that a request may rightly leave: the failed-login counters, and the login epoch that
- * ending all of an account's logins raises (both by design).
+ * Keys that a request may rightly leave: the failed-login counters, the login epoch that
+ * ending all of an account's logins raises, and the password-reset request counters (all by
+ * design).
  */
-const BY_DESIGN = /^auth:login-failures:|^auth:\{u:[^}]+\}:epoch$/;
+const BY_DESIGN =
+  /^auth:login-failures:|^auth:\{u:[^}]+\}:epoch$|^auth:reset-requests:|^auth:\{u:[^}]+\}:reset-mails:/;
 
 async function allKeys(): Promise<Set<string>> {
   const keys = new Set<string>();
