@@ -1,3 +1,4 @@
+import { waitUntil } from '../helpers/waiting.js';
 import {
   expectEnded,
   login,
@@ -142,6 +143,16 @@ describe('account page in a browser', () => {
     expect(await current.textContent()).toContain('Headless Chrome on Linux');
     const firefox = t.page.getByRole('row', { name: /Firefox on Windows/ });
     await firefox.waitFor();
+    // Logins are recorded off the request path, within about a second: the picture shows them.
+    const activity = t.page.locator('ol.activity');
+    await waitUntil(async () => {
+      await t.page.reload();
+      return (
+        (await activity
+          .getByText('Logged in from Firefox on Windows')
+          .count()) > 0
+      );
+    }, 'the Firefox login in Recent activity');
     await screenshot(t.page, 'account-page.png', { fullPage: true });
 
     await Promise.all([
