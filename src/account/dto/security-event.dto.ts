@@ -109,7 +109,7 @@ export class AdminSecurityEventPageDto extends SecurityEventPageDto {
   declare items: AdminSecurityEventDto[];
 }
 
-/** A page of events: how many, and after which. */
+/** A page of a keyset listing (events, and the admin's users): how many, and after which. */
 export class ListEventsQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
   @IsOptional()

@@ -1,46 +1,24 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayUnique,
   IsArray,
   IsBoolean,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
   Matches,
-  Max,
-  MaxLength,
-  Min,
   ValidateIf,
 } from 'class-validator';
+import { ListEventsQuery } from '../../account/dto/security-event.dto.js';
 import { UserDto } from './user.dto.js';
 import { ROLES, type Role } from '../../users/user.js';
 
 /** The characters a username may hold (USERNAME_PATTERN), as a prefix of 1-64 of them. */
 const USERNAME_CHARS = /^[A-Za-z0-9._@-]{1,64}$/;
 
-export class ListUsersQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
-
-  @ApiPropertyOptional({
-    description:
-      'The `nextCursor` of the previous page; absent for the first page',
-    example: 'WyIyMDI2LTEyLTAxVDIwOjMwOjAwLjEyM1oiLCIwYjZmMmM4ZSJd',
-    maxLength: 200,
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  after?: string;
-
+/** A page of users (`limit`, `after`, as every keyset listing), optionally by username prefix. */
+export class ListUsersQuery extends ListEventsQuery {
   @ApiPropertyOptional({
     description:
       'Only users whose username starts with this, case-insensitively (taken literally)',
